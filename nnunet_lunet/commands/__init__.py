@@ -1,0 +1,1 @@
+"""One module per ``nnunet-lunet`` subcommand; each has ``add_parser(subparsers)`` setting ``func=run``."""

@@ -1,0 +1,35 @@
+"""Command-line options that several subcommands share, spelled as nnU-Net spells them."""
+
+DEFAULT_WIDTHS = [32, 16, 8]
+DEFAULT_SCALES = [0.75, 0.5, 0.25]
+
+
+def add_dataset_options(parser, configurations_help: str) -> None:
+    parser.add_argument("-d", "--dataset", required=True, help="nnU-Net dataset id or name, e.g. 4 or "
+                                                                "Dataset004_Hippocampus")
+    parser.add_argument("-p", "--plans", default="nnUNetPlans", help="source plans name (default: nnUNetPlans)")
+    parser.add_argument("-c", "--configurations", nargs="+", default=None, help=configurations_help)
+
+
+def add_width_options(parser) -> None:
+    parser.add_argument("--widths", nargs="*", type=int, default=DEFAULT_WIDTHS,
+                        help=f"flat LUnet widths, one configuration each (default: {DEFAULT_WIDTHS})")
+    parser.add_argument("--scales", nargs="*", type=float, default=DEFAULT_SCALES,
+                        help=f"scales of the default widths, in (0, 1] (default: {DEFAULT_SCALES})")
+
+
+def variants_from(args) -> list:
+    """Validated width variants (flat first, then scaled) from ``--widths``/``--scales``."""
+    from nnunet_lunet.plans.variants import flat_variant, scaled_variant
+    return [flat_variant(w) for w in args.widths] + [scaled_variant(s) for s in args.scales]
+
+
+def source_configurations(plans: dict, requested) -> list:
+    """``-c`` as given (each must exist), or every PlainConvUNet, non-cascade configuration of the plans."""
+    from nnunet_lunet.datasets import resolved_configuration
+    from nnunet_lunet.plans.variants import is_variant_source
+    if requested:
+        for c in requested:
+            resolved_configuration(plans, c)  # raises for unknown names
+        return list(requested)
+    return [c for c in plans["configurations"] if is_variant_source(plans, c)]

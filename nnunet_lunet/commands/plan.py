@@ -1,0 +1,39 @@
+"""``nnunet-lunet plan``: write flat (LUnet) and scaled-width configurations for a dataset nnU-Net has planned."""
+
+from nnunet_lunet.commands.options import add_dataset_options, add_width_options, source_configurations, variants_from
+
+HELP = "write a plans file with flat (LUnet) and scaled-width configurations"
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("plan", help=HELP, description=HELP + ". The new configurations inherit from their "
+                              "source configuration and reuse its preprocessed data.")
+    add_dataset_options(p, "source configurations (default: every PlainConvUNet configuration that is not a "
+                           "cascade stage, e.g. 2d 3d_fullres)")
+    add_width_options(p)
+    p.add_argument("-o", "--output-plans", default=None, help="name of the plans file to write "
+                                                              "(default: <plans>_lunet)")
+    p.add_argument("--overwrite", action="store_true", help="replace the output plans file if it exists")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from nnunet_lunet.datasets import load_plans, resolve_dataset
+    from nnunet_lunet.plans.variants import derive_configuration
+    from nnunet_lunet.plans.writer import check_target, write_plans_with
+
+    variants = variants_from(args)  # invalid widths/scales fail before any file is read
+    dataset = resolve_dataset(args.dataset)
+    target = args.output_plans or f"{args.plans}_lunet"
+    check_target(dataset, args.plans, target, args.overwrite)
+    plans = load_plans(dataset, args.plans)
+    added = dict(derive_configuration(plans, c, v)
+                 for c in source_configurations(plans, args.configurations) for v in variants)
+    path = write_plans_with(dataset, args.plans, target, added, overwrite=args.overwrite)
+    print(f"wrote {path} with {len(added)} configurations:")
+    for name, cfg in added.items():
+        print(f"  {name:32s} widths {cfg['architecture']['arch_kwargs']['features_per_stage']}")
+    dataset_id = int(dataset[7:10])
+    example = next(iter(added))
+    print(f"train one with: nnUNetv2_train {dataset_id} {example} 0 -p {target}")
+    return 0

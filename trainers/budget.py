@@ -1,0 +1,35 @@
+"""A short training budget for CPU runs, tests and demos: the ``_smoke`` trainer variants.
+
+Default: 2 epochs x 5 training iterations x 2 validation iterations (nnU-Net's default is 1000 x 250 x 50).
+The demo and benchmark stretch it without new classes through environment variables, read when the trainer is
+created: ``NNUNET_LUNET_EPOCHS``, ``NNUNET_LUNET_ITERATIONS``, ``NNUNET_LUNET_VAL_ITERATIONS``.
+"""
+
+import os
+
+import torch
+
+SMOKE_EPOCHS = 2
+SMOKE_ITERATIONS = 5
+SMOKE_VAL_ITERATIONS = 2
+
+
+def _positive_int_from_env(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name}={value!r}: expected a whole number >= 1 (or leave it unset for {default})")
+    return int(value)
+
+
+class SmokeBudget:
+    """Mixin placed before a trainer class: ``class X_smoke(SmokeBudget, X)``. Overrides only the budget."""
+
+    def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict,
+                 device: torch.device = torch.device("cuda")):
+        super().__init__(plans, configuration, fold, dataset_json, device)
+        self.num_epochs = _positive_int_from_env("NNUNET_LUNET_EPOCHS", SMOKE_EPOCHS)
+        self.num_iterations_per_epoch = _positive_int_from_env("NNUNET_LUNET_ITERATIONS", SMOKE_ITERATIONS)
+        self.num_val_iterations_per_epoch = _positive_int_from_env("NNUNET_LUNET_VAL_ITERATIONS",
+                                                                   SMOKE_VAL_ITERATIONS)

@@ -1,0 +1,51 @@
+"""Trainers that train a Lean U-Net (one width at every stage) in place of nnU-Net's default PlainConvUNet.
+
+Only ``build_network_architecture`` is overridden. nnU-Net's predictor calls the same hook
+(``nnUNetv2_predict ... -tr nnUNetTrainerLUnet``), so training and inference build the same network.
+"""
+
+import copy
+
+from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
+from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
+from nnunetv2.utilities.plans_handling.plans_handler import ConfigurationManager, PlansManager
+from torch import nn
+
+from nnunet_lunet.architecture import PLAIN_CONV_UNET
+from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.widths import flat_widths
+
+
+class nnUNetTrainerLUnet(nnUNetTrainer):
+    """LUnet with nnU-Net's base width, 32 channels at every stage; subclasses change ``lunet_width`` only."""
+
+    lunet_width = 32
+
+    # A classmethod, not nnU-Net's staticmethod, so that width variants only set a class attribute; nnU-Net calls
+    # it as self.build_network_architecture(...) in training and trainer_class.build_network_architecture(...) in
+    # prediction, and both work with a classmethod.
+    @classmethod
+    def build_network_architecture(cls, plans_manager: PlansManager, configuration_manager: ConfigurationManager,
+                                   num_input_channels: int, num_output_channels: int,
+                                   enable_deep_supervision: bool = True) -> nn.Module:
+        if configuration_manager.network_arch_class_name != PLAIN_CONV_UNET:
+            raise LUnetError(
+                f"{cls.__name__} needs a configuration whose network is {PLAIN_CONV_UNET}, this one uses "
+                f"{configuration_manager.network_arch_class_name}: use nnU-Net's default plans (nnUNetPlans)")
+        kwargs = copy.deepcopy(configuration_manager.network_arch_init_kwargs)
+        kwargs["features_per_stage"] = flat_widths(cls.lunet_width, kwargs["n_stages"])
+        return get_network_from_plans(PLAIN_CONV_UNET, kwargs, configuration_manager.network_arch_init_kwargs_req_import,
+                                      num_input_channels, num_output_channels, allow_init=True,
+                                      deep_supervision=enable_deep_supervision)
+
+
+class nnUNetTrainerLUnet16(nnUNetTrainerLUnet):
+    """LUnet, 16 channels at every stage (the paper's best trade-off is at 8-16)."""
+
+    lunet_width = 16
+
+
+class nnUNetTrainerLUnet8(nnUNetTrainerLUnet):
+    """LUnet, 8 channels at every stage."""
+
+    lunet_width = 8
