@@ -86,3 +86,13 @@ def resolved_configuration(plans: dict, configuration: str) -> dict:
     merged.update(own)
     merged.pop("inherits_from", None)
     return merged
+
+
+def require_preprocessed(dataset_name: str, plans: dict, configuration: str) -> None:
+    """LUnetError unless the configuration's preprocessed data folder exists (variants reuse it for training)."""
+    data_identifier = resolved_configuration(plans, configuration)["data_identifier"]
+    folder = os.path.join(require_env("nnUNet_preprocessed"), dataset_name, data_identifier)
+    if not os.path.isdir(folder):
+        raise LUnetError(f"configuration '{configuration}' of {dataset_name} is planned but not preprocessed "
+                         f"({folder} is missing): run nnUNetv2_preprocess -d {int(dataset_name[7:10])} "
+                         f"-plans_name {plans['plans_name']} -c {configuration}")

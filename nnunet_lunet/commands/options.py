@@ -28,8 +28,14 @@ def source_configurations(plans: dict, requested) -> list:
     """``-c`` as given (each must exist), or every PlainConvUNet, non-cascade configuration of the plans."""
     from nnunet_lunet.datasets import resolved_configuration
     from nnunet_lunet.plans.variants import is_variant_source
+    from nnunet_lunet.architecture import PLAIN_CONV_UNET
+    from nnunet_lunet.errors import LUnetError
     if requested:
         for c in requested:
             resolved_configuration(plans, c)  # raises for unknown names
         return list(requested)
-    return [c for c in plans["configurations"] if is_variant_source(plans, c)]
+    found = [c for c in plans["configurations"] if is_variant_source(plans, c)]
+    if not found:
+        raise LUnetError(f"plans {plans['plans_name']} have no configuration with {PLAIN_CONV_UNET} (nnU-Net's "
+                         f"default planner): plan the dataset with nnUNetv2_plan_and_preprocess's default planner")
+    return found

@@ -18,7 +18,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from nnunet_lunet.datasets import load_plans, resolve_dataset
+    from nnunet_lunet.datasets import load_plans, require_preprocessed, resolve_dataset
     from nnunet_lunet.plans.variants import derive_configuration
     from nnunet_lunet.plans.writer import check_target, write_plans_with
 
@@ -27,8 +27,10 @@ def run(args) -> int:
     target = args.output_plans or f"{args.plans}_lunet"
     check_target(dataset, args.plans, target, args.overwrite)
     plans = load_plans(dataset, args.plans)
-    added = dict(derive_configuration(plans, c, v)
-                 for c in source_configurations(plans, args.configurations) for v in variants)
+    sources = source_configurations(plans, args.configurations)
+    added = dict(derive_configuration(plans, c, v) for c in sources for v in variants)
+    for c in sources:
+        require_preprocessed(dataset, plans, c)
     path = write_plans_with(dataset, args.plans, target, added, overwrite=args.overwrite)
     print(f"wrote {path} with {len(added)} configurations:")
     for name, cfg in added.items():

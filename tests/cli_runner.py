@@ -1,0 +1,19 @@
+"""Run the real console scripts (nnU-Net's and ours) in subprocesses, as a user's shell would."""
+
+import os
+import subprocess
+import sys
+from typing import Dict, List, Optional
+
+BIN = os.path.dirname(sys.executable)
+
+
+def run(args: List[str], env: Dict[str, str], check: bool = True, timeout: int = 600,
+        cwd: Optional[str] = None) -> subprocess.CompletedProcess:
+    """Run ``args[0]`` from this interpreter's bin folder; on an unexpected exit code fail with its output."""
+    cmd = [os.path.join(BIN, args[0])] + [str(a) for a in args[1:]]
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} exited {result.returncode}\n--- stdout (tail)\n"
+                             f"{result.stdout[-4000:]}\n--- stderr (tail)\n{result.stderr[-4000:]}")
+    return result

@@ -1,0 +1,62 @@
+"""Shared, session-wide fixtures: nnU-Net folders in a temporary directory and one generated, planned dataset.
+
+The dataset is planned and preprocessed once with the real ``nnUNetv2_plan_and_preprocess`` (3D, which also yields a
+2d configuration); every end-to-end test trains on it with the ``_smoke`` budget.
+"""
+
+import os
+from dataclasses import dataclass
+from typing import Dict
+
+import pytest
+
+from cli_runner import run
+
+
+@dataclass
+class PlannedDataset:
+    dataset_id: int
+    name: str
+    env: Dict[str, str]
+
+    @property
+    def raw(self) -> str:
+        return os.path.join(self.env["nnUNet_raw"], self.name)
+
+    @property
+    def preprocessed(self) -> str:
+        return os.path.join(self.env["nnUNet_preprocessed"], self.name)
+
+    @property
+    def results(self) -> str:
+        return os.path.join(self.env["nnUNet_results"], self.name)
+
+
+@pytest.fixture(scope="session")
+def nnunet_env(tmp_path_factory) -> Dict[str, str]:
+    """A copy of the environment with nnU-Net's folders under a temporary directory and 2 worker processes.
+
+    ``nnUNet_extTrainer`` is removed on purpose: the installed package must register its trainers by itself.
+    """
+    root = tmp_path_factory.mktemp("nnunet")
+    env = {k: v for k, v in os.environ.items() if k != "nnUNet_extTrainer"}
+    for var, sub in (("nnUNet_raw", "raw"), ("nnUNet_preprocessed", "preprocessed"), ("nnUNet_results", "results")):
+        os.makedirs(root / sub)
+        env[var] = str(root / sub)
+    env.update(nnUNet_def_n_proc="2", nnUNet_n_proc_DA="2", nnUNet_compile="false", PYTHONUNBUFFERED="1")
+    return env
+
+
+@pytest.fixture(scope="session")
+def planned_dataset(nnunet_env) -> PlannedDataset:
+    """Dataset990: 10 training + 2 test cases of 32x40x32, planned and preprocessed for 2d and 3d_fullres."""
+    run(["nnunet-lunet", "make-dataset", "--id", 990, "--cases", 10, "--test-cases", 2], nnunet_env)
+    run(["nnUNetv2_plan_and_preprocess", "-d", 990, "-c", "2d", "3d_fullres", "-np", 2, 2], nnunet_env)
+    return PlannedDataset(990, "Dataset990_LUnetSynthetic", nnunet_env)
+
+
+@pytest.fixture(scope="session")
+def lunet_plans(planned_dataset) -> str:
+    """``nnunet-lunet plan`` run once with its defaults; returns the written plans name."""
+    run(["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id], planned_dataset.env)
+    return "nnUNetPlans_lunet"

@@ -1,0 +1,58 @@
+"""Hand-made nnU-Net configurations (no preprocessing needed) for unit tests of network building."""
+
+from typing import List
+
+from nnunetv2.utilities.plans_handling.plans_handler import ConfigurationManager
+
+
+def plain_conv_unet_configuration(dims: int, n_stages: int, base: int = 32, max_features: int = 320,
+                                  n_conv: int = 2, n_conv_decoder: int = 2) -> dict:
+    """A configuration dict as nnU-Net's default planner writes it (widths min(max, base * 2**s))."""
+    k = [3] * dims
+    return {
+        "data_identifier": f"test_{dims}d", "preprocessor_name": "DefaultPreprocessor", "batch_size": 2,
+        "patch_size": [2 ** (n_stages - 1) * 2] * dims, "spacing": [1.0] * dims,
+        "normalization_schemes": ["ZScoreNormalization"], "use_mask_for_norm": [False],
+        "architecture": {
+            "network_class_name": "dynamic_network_architectures.architectures.unet.PlainConvUNet",
+            "arch_kwargs": {
+                "n_stages": n_stages,
+                "features_per_stage": [min(max_features, base * 2 ** s) for s in range(n_stages)],
+                "conv_op": f"torch.nn.modules.conv.Conv{dims}d",
+                "kernel_sizes": [k] * n_stages,
+                "strides": [[1] * dims] + [[2] * dims] * (n_stages - 1),
+                "n_conv_per_stage": [n_conv] * n_stages,
+                "n_conv_per_stage_decoder": [n_conv_decoder] * (n_stages - 1),
+                "conv_bias": True,
+                "norm_op": f"torch.nn.modules.instancenorm.InstanceNorm{dims}d",
+                "norm_op_kwargs": {"eps": 1e-05, "affine": True},
+                "dropout_op": None, "dropout_op_kwargs": None,
+                "nonlin": "torch.nn.LeakyReLU", "nonlin_kwargs": {"inplace": True},
+            },
+            "_kw_requires_import": ["conv_op", "norm_op", "dropout_op", "nonlin"],
+        },
+        "batch_dice": True,
+    }
+
+
+def configuration_manager(dims: int, n_stages: int, **kwargs) -> ConfigurationManager:
+    return ConfigurationManager(plain_conv_unet_configuration(dims, n_stages, **kwargs))
+
+
+def closed_form_parameters(widths: List[int], dims: int, in_channels: int, classes: int, n_conv: int = 2,
+                           n_conv_decoder: int = 2) -> int:
+    """Parameters of a PlainConvUNet with 3^d kernels, stride 2, conv bias and affine norm, counted by hand."""
+    k = 3 ** dims
+
+    def conv_block(cin: int, cout: int) -> int:  # conv weight + bias + norm weight + bias
+        return k * cin * cout + cout + 2 * cout
+
+    total, cin = 0, in_channels
+    for w in widths:  # encoder
+        total += conv_block(cin, w) + (n_conv - 1) * conv_block(w, w)
+        cin = w
+    for below, skip in zip(widths[::-1][:-1], widths[::-1][1:]):  # decoder, deepest first
+        total += 2 ** dims * below * skip + skip  # transposed conv, kernel = stride = 2
+        total += conv_block(2 * skip, skip) + (n_conv_decoder - 1) * conv_block(skip, skip)
+        total += skip * classes + classes  # segmentation head (1x1 conv with bias), one per decoder stage
+    return total

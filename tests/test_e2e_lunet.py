@@ -1,0 +1,68 @@
+"""End to end with nnU-Net's own console scripts: train a LUnet (smoke budget), predict, read Dice."""
+
+import json
+import os
+
+import pytest
+import torch
+
+from cli_runner import run
+
+
+def _train(dataset, configuration, trainer, extra=()):
+    run(["nnUNetv2_train", dataset.dataset_id, configuration, 0, "-tr", trainer, "-device", "cpu", *extra],
+        dataset.env)
+
+
+def _validation_dice(fold_folder):
+    with open(os.path.join(fold_folder, "validation", "summary.json")) as f:
+        return json.load(f)["foreground_mean"]["Dice"]
+
+
+@pytest.mark.parametrize("configuration", ["3d_fullres", "2d"])
+def test_train_predict_evaluate_lunet(planned_dataset, configuration, tmp_path):
+    _train(planned_dataset, configuration, "nnUNetTrainerLUnet_smoke")
+    model = os.path.join(planned_dataset.results, f"nnUNetTrainerLUnet_smoke__nnUNetPlans__{configuration}")
+    fold = os.path.join(model, "fold_0")
+    checkpoint = torch.load(os.path.join(fold, "checkpoint_final.pth"), map_location="cpu", weights_only=False)
+    assert checkpoint["trainer_name"] == "nnUNetTrainerLUnet_smoke"
+    assert checkpoint["current_epoch"] == 2  # the smoke budget: 2 epochs
+    convs = [v for k, v in checkpoint["network_weights"].items()
+             if k.endswith("conv.weight") and not k.startswith("decoder.encoder")]
+    assert convs and all(w.shape[0] == 32 for w in convs)  # LUnet: 32 channels in every conv
+    assert 0.0 <= _validation_dice(fold) <= 1.0
+
+    out = tmp_path / "pred"
+    run(["nnUNetv2_predict", "-i", os.path.join(planned_dataset.raw, "imagesTs"), "-o", out, "-d",
+         planned_dataset.dataset_id, "-c", configuration, "-f", 0, "-tr", "nnUNetTrainerLUnet_smoke", "-device",
+         "cpu", "-npp", 1, "-nps", 1], planned_dataset.env)
+    assert sorted(f for f in os.listdir(out) if f.endswith(".nii.gz")) == ["case_ts000.nii.gz", "case_ts001.nii.gz"]
+    run(["nnUNetv2_evaluate_simple", os.path.join(planned_dataset.raw, "labelsTs"), out, "-l", 1, 2],
+        planned_dataset.env)
+    with open(out / "summary.json") as f:
+        dice = json.load(f)["foreground_mean"]["Dice"]
+    assert 0.0 <= dice <= 1.0
+
+
+def test_standard_trainer_trains_a_lunet_plans_configuration(planned_dataset, lunet_plans):
+    _train(planned_dataset, "3d_fullres_lunet16", "nnUNetTrainer_smoke", ("-p", lunet_plans))
+    fold = os.path.join(planned_dataset.results, f"nnUNetTrainer_smoke__{lunet_plans}__3d_fullres_lunet16", "fold_0")
+    weights = torch.load(os.path.join(fold, "checkpoint_final.pth"), map_location="cpu",
+                         weights_only=False)["network_weights"]
+    assert weights["encoder.stages.3.0.convs.1.conv.weight"].shape[0] == 16  # bottleneck is 16 wide, not 256
+    assert 0.0 <= _validation_dice(fold) <= 1.0
+
+
+def test_trainers_are_found_in_a_fresh_interpreter_without_setup(nnunet_env):
+    code = ("import os; from nnunetv2.utilities.find_objects import recursive_find_trainer_class_by_name as f; "
+            "import nnunet_lunet.trainers as t; "
+            "assert f('nnUNetTrainerLUnet16_smoke') is t.nnUNetTrainerLUnet16_smoke; print(os.environ['nnUNet_extTrainer'])")
+    result = run(["python", "-c", code], nnunet_env)
+    assert result.stdout.strip().endswith("ext_trainers")
+
+
+def test_users_own_trainer_folders_are_kept(nnunet_env, tmp_path):
+    env = dict(nnunet_env, nnUNet_extTrainer=str(tmp_path))
+    code = "import os; print(os.environ['nnUNet_extTrainer'])"
+    folders = run(["python", "-c", code], env).stdout.strip().split(os.pathsep)
+    assert folders[0] == str(tmp_path) and folders[1].endswith("ext_trainers") and len(folders) == 2

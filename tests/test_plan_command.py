@@ -1,0 +1,118 @@
+"""``nnunet-lunet plan`` and ``summary`` on a dataset planned by the real nnU-Net, and their refusals."""
+
+import hashlib
+import json
+import os
+
+import pytest
+from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
+from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
+
+from cli_runner import run
+
+
+def _digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def test_written_plans_load_and_build_with_nnunet(planned_dataset, lunet_plans):
+    path = os.path.join(planned_dataset.preprocessed, lunet_plans + ".json")
+    with open(path) as f:
+        plans = json.load(f)
+    manager = PlansManager(plans)
+    assert manager.plans_name == lunet_plans
+    source = PlansManager(os.path.join(planned_dataset.preprocessed, "nnUNetPlans.json"))
+    for source_name in ("2d", "3d_fullres"):
+        src = source.get_configuration(source_name)
+        for suffix, expected in (("lunet32", lambda n: [32] * n), ("lunet16", lambda n: [16] * n),
+                                 ("lunet8", lambda n: [8] * n),
+                                 ("scaled75", lambda n: [round(0.75 * w) for w in src.network_arch_init_kwargs["features_per_stage"]]),
+                                 ("scaled25", lambda n: [max(1, round(0.25 * w)) for w in src.network_arch_init_kwargs["features_per_stage"]])):
+            cm = manager.get_configuration(f"{source_name}_{suffix}")
+            n_stages = cm.network_arch_init_kwargs["n_stages"]
+            assert cm.network_arch_init_kwargs["features_per_stage"] == expected(n_stages)
+            # Everything but the widths is inherited: same data (no second preprocessing), patch and batch size.
+            assert cm.data_identifier == src.data_identifier
+            assert cm.patch_size == src.patch_size and cm.batch_size == src.batch_size
+            net = get_network_from_plans(cm.network_arch_class_name, cm.network_arch_init_kwargs,
+                                         cm.network_arch_init_kwargs_req_import, 1, 3, deep_supervision=True)
+            assert net.encoder.output_channels == expected(n_stages)
+
+
+def test_plan_refuses_to_overwrite_and_keeps_the_file(planned_dataset, lunet_plans):
+    path = os.path.join(planned_dataset.preprocessed, lunet_plans + ".json")
+    before = _digest(path)
+    result = run(["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id, "--widths", 4], planned_dataset.env,
+                 check=False)
+    assert result.returncode != 0
+    assert "--overwrite" in result.stderr and result.stderr.count("\n") == 1
+    assert _digest(path) == before
+
+
+def test_plan_overwrite_with_custom_name(planned_dataset):
+    args = ["nnunet-lunet", "plan", "-d", planned_dataset.name, "-c", "3d_fullres", "--widths", 4, "--scales",
+            "-o", "nnUNetPlans_w4"]
+    run(args, planned_dataset.env)
+    run(args + ["--overwrite"], planned_dataset.env)
+    with open(os.path.join(planned_dataset.preprocessed, "nnUNetPlans_w4.json")) as f:
+        configurations = json.load(f)["configurations"]
+    assert set(configurations) == {"2d", "3d_fullres", "3d_fullres_lunet4"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-d", 123], "unknown dataset 123"),
+    (["-d", "Dataset990_Nope"], "unknown dataset Dataset990_Nope"),
+    (["-d", 990, "-p", "nnUNetPlansMissing", "-o", "x"], "run nnUNetv2_plan_and_preprocess"),
+    (["-d", 990, "-c", "3d_lowres", "-o", "x"], "unknown configuration '3d_lowres'"),
+    (["-d", 990, "--widths", 0, "-o", "x"], "invalid width 0"),
+    (["-d", 990, "--scales", 1.5, "-o", "x"], "invalid scale 1.5"),
+    (["-d", 990, "--scales", 0, "-o", "x"], "invalid scale 0"),
+    (["-d", 990, "-o", "nnUNetPlans"], "equals the source plans"),
+])
+def test_plan_bad_input_is_one_clear_line_and_writes_nothing(planned_dataset, args, message):
+    before = sorted(os.listdir(planned_dataset.preprocessed))
+    result = run(["nnunet-lunet", "plan"] + args, planned_dataset.env, check=False)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert sorted(os.listdir(planned_dataset.preprocessed)) == before
+
+
+def test_plan_refuses_a_dataset_that_is_not_preprocessed(planned_dataset, tmp_path):
+    env = dict(planned_dataset.env, nnUNet_preprocessed=str(tmp_path))
+    os.makedirs(tmp_path / planned_dataset.name)
+    with open(os.path.join(planned_dataset.preprocessed, "nnUNetPlans.json")) as f:
+        plans = json.load(f)
+    with open(tmp_path / planned_dataset.name / "nnUNetPlans.json", "w") as f:
+        json.dump(plans, f)  # planned (nnUNetv2_plan_experiment) but never preprocessed
+    result = run(["nnunet-lunet", "plan", "-d", 990], env, check=False)
+    assert result.returncode == 2 and "nnUNetv2_preprocess -d 990" in result.stderr
+    assert os.listdir(tmp_path / planned_dataset.name) == ["nnUNetPlans.json"]
+
+
+def test_plan_refuses_a_non_plainconvunet_configuration(planned_dataset, tmp_path):
+    env = dict(planned_dataset.env, nnUNet_preprocessed=str(tmp_path))
+    os.makedirs(tmp_path / planned_dataset.name)
+    with open(os.path.join(planned_dataset.preprocessed, "nnUNetPlans.json")) as f:
+        plans = json.load(f)
+    plans["configurations"]["3d_fullres"]["architecture"]["network_class_name"] = \
+        "dynamic_network_architectures.architectures.unet.ResidualEncoderUNet"
+    with open(tmp_path / planned_dataset.name / "nnUNetPlans.json", "w") as f:
+        json.dump(plans, f)
+    for data in ("nnUNetPlans_3d_fullres", "nnUNetPlans_2d"):
+        os.makedirs(tmp_path / planned_dataset.name / data)
+    result = run(["nnunet-lunet", "plan", "-d", 990, "-c", "3d_fullres"], env, check=False)
+    assert result.returncode == 2 and "supports only" in result.stderr and "PlainConvUNet" in result.stderr
+    assert not os.path.exists(tmp_path / planned_dataset.name / "nnUNetPlans_lunet.json")
+
+
+def test_summary_table(planned_dataset):
+    out = run(["nnunet-lunet", "summary", "-d", 990, "-c", "3d_fullres"], planned_dataset.env).stdout
+    rows = [line for line in out.splitlines() if line.startswith("| 3d_fullres")]
+    assert [r.split("|")[2].strip() for r in rows] == ["default", "lunet32", "lunet16", "lunet8", "scaled75",
+                                                        "scaled50", "scaled25"]
+    lunet16 = next(r for r in rows if "lunet16" in r)
+    assert "16-16-16-16" in lunet16
+    ratio = float(lunet16.split("|")[6].strip().rstrip("x"))
+    assert ratio > 30  # the paper's claim: >30x fewer parameters than the default
