@@ -60,3 +60,23 @@ def lunet_plans(planned_dataset) -> str:
     """``nnunet-lunet plan`` run once with its defaults; returns the written plans name."""
     run(["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id], planned_dataset.env)
     return "nnUNetPlans_lunet"
+
+
+@pytest.fixture(scope="session")
+def train(planned_dataset):
+    """``train(configuration, trainer, plans="nnUNetPlans", fold=0) -> fold folder``: nnUNetv2_train once per key.
+
+    Models are shared by every test of the session (the end-to-end, pruning and benchmark tests), so each
+    (configuration, trainer, plans, fold) is trained only once.
+    """
+    done: Dict[tuple, str] = {}
+
+    def _train(configuration: str, trainer: str, plans: str = "nnUNetPlans", fold: int = 0) -> str:
+        key = (configuration, trainer, plans, fold)
+        if key not in done:
+            run(["nnUNetv2_train", planned_dataset.dataset_id, configuration, fold, "-tr", trainer, "-p", plans,
+                 "-device", "cpu"], planned_dataset.env)
+            done[key] = os.path.join(planned_dataset.results, f"{trainer}__{plans}__{configuration}", f"fold_{fold}")
+        return done[key]
+
+    return _train

@@ -9,21 +9,14 @@ import torch
 from cli_runner import run
 
 
-def _train(dataset, configuration, trainer, extra=()):
-    run(["nnUNetv2_train", dataset.dataset_id, configuration, 0, "-tr", trainer, "-device", "cpu", *extra],
-        dataset.env)
-
-
 def _validation_dice(fold_folder):
     with open(os.path.join(fold_folder, "validation", "summary.json")) as f:
         return json.load(f)["foreground_mean"]["Dice"]
 
 
 @pytest.mark.parametrize("configuration", ["3d_fullres", "2d"])
-def test_train_predict_evaluate_lunet(planned_dataset, configuration, tmp_path):
-    _train(planned_dataset, configuration, "nnUNetTrainerLUnet_smoke")
-    model = os.path.join(planned_dataset.results, f"nnUNetTrainerLUnet_smoke__nnUNetPlans__{configuration}")
-    fold = os.path.join(model, "fold_0")
+def test_train_predict_evaluate_lunet(planned_dataset, train, configuration, tmp_path):
+    fold = train(configuration, "nnUNetTrainerLUnet_smoke")
     checkpoint = torch.load(os.path.join(fold, "checkpoint_final.pth"), map_location="cpu", weights_only=False)
     assert checkpoint["trainer_name"] == "nnUNetTrainerLUnet_smoke"
     assert checkpoint["current_epoch"] == 2  # the smoke budget: 2 epochs
@@ -44,9 +37,8 @@ def test_train_predict_evaluate_lunet(planned_dataset, configuration, tmp_path):
     assert 0.0 <= dice <= 1.0
 
 
-def test_standard_trainer_trains_a_lunet_plans_configuration(planned_dataset, lunet_plans):
-    _train(planned_dataset, "3d_fullres_lunet16", "nnUNetTrainer_smoke", ("-p", lunet_plans))
-    fold = os.path.join(planned_dataset.results, f"nnUNetTrainer_smoke__{lunet_plans}__3d_fullres_lunet16", "fold_0")
+def test_standard_trainer_trains_a_lunet_plans_configuration(train, lunet_plans):
+    fold = train("3d_fullres_lunet16", "nnUNetTrainer_smoke", lunet_plans)
     weights = torch.load(os.path.join(fold, "checkpoint_final.pth"), map_location="cpu",
                          weights_only=False)["network_weights"]
     assert weights["encoder.stages.3.0.convs.1.conv.weight"].shape[0] == 16  # bottleneck is 16 wide, not 256
