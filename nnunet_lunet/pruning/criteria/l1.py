@@ -1,0 +1,40 @@
+"""``l1``: filter-weight L1 norm, normalised within each layer as STAMP does (``|v| / ||v||_2``), global minima.
+
+A filter is everything that produces one output channel: ``weight[c]`` of a conv, ``weight[:, c]`` of a transposed
+conv. Needs no activations.
+"""
+
+from typing import Dict, Optional
+
+import torch
+from torch import nn
+
+from nnunet_lunet.pruning.criteria.base import (
+    ChannelPool,
+    Criterion,
+    Scores,
+    normalise_within_layer,
+    take_global_minima,
+)
+from nnunet_lunet.pruning.layer_widths import prunable_layers
+
+
+def filter_l1_norms(net: nn.Module) -> Dict[str, torch.Tensor]:
+    """``{layer name: tensor[C]}``: L1 norm of the weights producing each output channel."""
+    norms = {}
+    for layer in prunable_layers(net):
+        weight = layer.conv.weight.detach()
+        out_dim = 1 if layer.conv.transposed else 0
+        norms[layer.name] = weight.abs().transpose(0, out_dim).flatten(1).sum(dim=1).float().cpu()
+    return norms
+
+
+class L1Criterion(Criterion):
+    name = "l1"
+    needs_activations = False
+
+    def _pick(
+        self, net: nn.Module, pool: ChannelPool, n: int, scores: Optional[Scores], generator: torch.Generator
+    ) -> None:
+        normalised = {name: normalise_within_layer(v) for name, v in filter_l1_norms(net).items()}
+        take_global_minima(pool, normalised, n, generator)

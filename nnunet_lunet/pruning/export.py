@@ -1,0 +1,60 @@
+"""Turn a pruning run into plans data: a configuration whose network has the pruned per-layer widths.
+
+The configuration inherits from the run's configuration (same data, patch and batch size) and names the network
+class by import path, ``nnunet_lunet.pruning.network.PrunedPlainConvUNet``, with ``layer_widths`` in its
+``arch_kwargs``; nnU-Net's standard trainer builds it via ``get_network_from_plans`` with fresh weights.
+"""
+
+import copy
+import json
+import os
+from typing import Optional, Tuple
+
+from nnunet_lunet.architecture import PRUNED_PLAIN_CONV_UNET, require_supported
+from nnunet_lunet.datasets import load_plans, plans_file, require_env, resolve_dataset, resolved_configuration
+from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.plans.variants import derived_configuration
+from nnunet_lunet.plans.writer import write_plans_with
+from nnunet_lunet.pruning.layer_widths import format_layer_widths
+from nnunet_lunet.pruning.pruning_log import LOG_JSON, read_log, widths_at_step
+
+
+def pruned_architecture(architecture: dict, layer_widths: dict) -> dict:
+    """A PlainConvUNet plans architecture with per-layer widths, as the PrunedPlainConvUNet class."""
+    new = copy.deepcopy(architecture)
+    new["network_class_name"] = PRUNED_PLAIN_CONV_UNET
+    new["arch_kwargs"]["layer_widths"] = copy.deepcopy(layer_widths)
+    return new
+
+
+def export_pruned(dataset: str, configuration: str, trainer: str, plans_name: str, fold: str,
+                  step: Optional[int], output_plans: Optional[str], name: Optional[str],
+                  overwrite: bool) -> Tuple[str, str, str]:
+    """Add the run's pruned configuration to ``output_plans``; returns (plans path, configuration name, widths)."""
+    dataset_name = resolve_dataset(dataset)
+    run_folder = os.path.join(require_env("nnUNet_results"), dataset_name, f"{trainer}__{plans_name}__{configuration}",
+                              f"fold_{fold}")
+    if not os.path.isdir(run_folder):
+        raise LUnetError(f"no training run at {run_folder}: check -tr, -p, -c and -f (train it with nnUNetv2_train "
+                         f"{int(dataset_name[7:10])} {configuration} {fold} -tr {trainer})")
+    log = read_log(run_folder)
+    if log is None:
+        raise LUnetError(f"{run_folder} has no {LOG_JSON}: it is not a pruning run (train one with -tr "
+                         f"nnUNetTrainerSTAMP)")
+    widths = widths_at_step(log, step, run_folder)
+    plans = load_plans(dataset_name, plans_name)
+    source = resolved_configuration(plans, configuration)
+    require_supported(source["architecture"], configuration)
+    name = name or f"{configuration}_pruned_{trainer}_f{fold}" + (f"_step{step}" if step is not None else "")
+    target = output_plans or f"{plans_name}_pruned"
+    added = {name: derived_configuration(configuration, pruned_architecture(source["architecture"], widths))}
+    path = plans_file(dataset_name, target)
+    if os.path.exists(path):
+        with open(path) as f:
+            existing = json.load(f)
+        if name in existing["configurations"] and not overwrite:
+            raise LUnetError(f"{path} already has a configuration {name}: pass --overwrite to replace it, or --name")
+        added = {**{k: v for k, v in existing["configurations"].items() if k not in plans["configurations"]},
+                 **added}
+    path = write_plans_with(dataset_name, plans_name, target, added, overwrite=True)
+    return path, name, format_layer_widths(widths)

@@ -1,0 +1,83 @@
+"""The record of a pruning run: ``pruning_log.json`` (and a flat ``pruning_log.csv``) in the fold's output folder.
+
+Format (JSON)::
+
+    {"criterion": "stamp", "schedule": {...}, "original_widths": {layer widths},
+     "original_channels": int, "original_parameters": int,
+     "steps": [{"step": 1, "epoch": 5, "removed": 12, "layer_widths": {...},
+                "encoder_stage_widths": [mean conv width per encoder stage],
+                "decoder_stage_widths": [mean conv width per decoder stage],
+                "channels": int, "parameters": int,
+                "pseudo_dice": mean foreground pseudo-Dice of the epoch trained right after the step (null until then)},
+               ...]}
+
+Step ``n`` is the network after ``n`` pruning steps; ``export-pruned --step n`` rebuilds it from ``layer_widths``.
+"""
+
+import csv
+import json
+import os
+from typing import List, Optional
+
+from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.pruning.layer_widths import LayerWidths, count_channels
+
+LOG_JSON = "pruning_log.json"
+LOG_CSV = "pruning_log.csv"
+
+
+def stage_means(widths: LayerWidths) -> dict:
+    """Mean conv width per encoder and per decoder stage (the paper's Fig. 3b plots these over pruning steps)."""
+    return {"encoder_stage_widths": [sum(s) / len(s) for s in widths["encoder"]],
+            "decoder_stage_widths": [sum(s) / len(s) for s in widths["decoder"]]}
+
+
+def new_log(criterion: str, schedule: dict, original_widths: LayerWidths, original_parameters: int) -> dict:
+    return {"criterion": criterion, "schedule": schedule, "original_widths": original_widths,
+            "original_channels": count_channels(original_widths), "original_parameters": original_parameters,
+            **stage_means(original_widths), "steps": []}
+
+
+def step_record(step: int, epoch: int, removed: int, widths: LayerWidths, parameters: int) -> dict:
+    return {"step": step, "epoch": epoch, "removed": removed, "layer_widths": widths, **stage_means(widths),
+            "channels": count_channels(widths), "parameters": parameters, "pseudo_dice": None}
+
+
+def write_log(folder: str, log: dict) -> None:
+    """Write the JSON (atomically) and the CSV view (one row per step, per-stage widths as columns)."""
+    tmp = os.path.join(folder, LOG_JSON + ".tmp")
+    with open(tmp, "w") as f:
+        json.dump(log, f, indent=1)
+    os.replace(tmp, os.path.join(folder, LOG_JSON))
+    n_enc, n_dec = len(log["original_widths"]["encoder"]), len(log["original_widths"]["decoder"])
+    header = (["step", "epoch", "removed", "channels", "parameters", "pseudo_dice"]
+              + [f"encoder_stage{s}" for s in range(n_enc)] + [f"decoder_stage{d}" for d in range(n_dec)])
+    rows = [[0, "", 0, log["original_channels"], log["original_parameters"], ""]
+            + log["encoder_stage_widths"] + log["decoder_stage_widths"]]
+    rows += [[s["step"], s["epoch"], s["removed"], s["channels"], s["parameters"], s["pseudo_dice"]]
+             + s["encoder_stage_widths"] + s["decoder_stage_widths"] for s in log["steps"]]
+    with open(os.path.join(folder, LOG_CSV), "w", newline="") as f:
+        csv.writer(f).writerows([header] + rows)
+
+
+def read_log(folder: str) -> Optional[dict]:
+    """The log in ``folder``, or None if there is none."""
+    path = os.path.join(folder, LOG_JSON)
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def widths_at_step(log: dict, step: Optional[int], where: str) -> LayerWidths:
+    """Layer widths after ``step`` pruning steps (None: the last); LUnetError if the run never pruned or no such step."""
+    steps: List[dict] = log["steps"]
+    if not steps:
+        raise LUnetError(f"{where} never pruned (its {LOG_JSON} has no step yet): train longer than the warm-up, "
+                         f"or export a run that pruned")
+    if step is None:
+        return steps[-1]["layer_widths"]
+    for record in steps:
+        if record["step"] == step:
+            return record["layer_widths"]
+    raise LUnetError(f"{where} has no pruning step {step}: available steps are 1..{steps[-1]['step']}")
