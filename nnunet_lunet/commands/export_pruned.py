@@ -1,0 +1,35 @@
+"""``nnunet-lunet export-pruned``: the widths a pruning run reached, as a plans configuration to retrain from scratch."""
+
+HELP = "write the widths of a pruning run (final, or after step N) as a plans configuration to train from scratch"
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("export-pruned", help=HELP, description=HELP + ": the paper's 'equivalent-sized "
+                              "pruned network after retraining'. Train it with the standard trainer: "
+                              "nnUNetv2_train ID CONFIG FOLD -p nnUNetPlans_pruned")
+    p.add_argument("-d", "--dataset", required=True, help="nnU-Net dataset id or name")
+    p.add_argument("-c", "--configuration", required=True, help="configuration the pruning run trained, "
+                                                                "e.g. 3d_fullres")
+    p.add_argument("-tr", "--trainer", default="nnUNetTrainerSTAMP", help="pruning trainer of the run "
+                                                                          "(default: nnUNetTrainerSTAMP)")
+    p.add_argument("-p", "--plans", default="nnUNetPlans", help="plans of the run (default: nnUNetPlans)")
+    p.add_argument("-f", "--fold", default="0", help="fold of the run (default: 0)")
+    p.add_argument("--step", type=int, default=None, help="pruning step to export (default: the last)")
+    p.add_argument("-o", "--output-plans", default=None, help="plans file to add the configuration to "
+                                                              "(default: <plans>_pruned; created if missing)")
+    p.add_argument("--name", default=None, help="configuration name (default: <configuration>_pruned_<trainer>"
+                                                "_f<fold>[_step<N>])")
+    p.add_argument("--overwrite", action="store_true", help="replace a configuration of the same name")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from nnunet_lunet.pruning.export import export_pruned
+
+    path, name, widths = export_pruned(args.dataset, args.configuration, args.trainer, args.plans, args.fold,
+                                       args.step, args.output_plans, args.name, args.overwrite)
+    print(f"wrote configuration {name} to {path}")
+    print(f"widths: {widths}")
+    plans_name = path.rsplit("/", 1)[-1][:-len(".json")]
+    print(f"retrain it from scratch with: nnUNetv2_train {args.dataset} {name} {args.fold} -p {plans_name}")
+    return 0

@@ -1,0 +1,213 @@
+"""Trainers that prune nnU-Net's PlainConvUNet progressively while it trains, removing channels for real.
+
+The schedule (class attributes, so users subclass for other settings): ``pruning_warmup_epochs`` of normal training,
+then at the start of every ``pruning_every_n_epochs``-th epoch a pruning step removes ``pruning_fraction_per_step``
+of the original prunable channels, chosen by ``pruning_criterion``, until ``pruning_target_fraction`` of the channels
+(``pruning_target_kind = "channels"``) or parameters (``"parameters"``) remains; training then goes on at that size.
+STAMP removes one channel per step, far too slow for nnU-Net's thousands of channels, hence a fraction per step.
+
+A pruning step: score channels on ``pruning_score_batches`` training batches (no weight update; STAMP's activation
+criterion only), all-reduce the scores over DDP ranks, let the criterion choose on rank 0's generator and broadcast
+the decision, cut the channels and every coupled tensor (``nnunet_lunet.pruning.surgery``; SGD momentum is sliced
+along), rebuild the DDP wrapper, update STAMP's targeted dropout, and log the widths to ``pruning_log.json``.
+
+The network class is ``PrunedPlainConvUNet``: nnU-Net builds it full-size from the plans (in training, ``--c``,
+``--val`` and ``nnUNetv2_predict``) and its ``load_state_dict`` resizes it to the checkpoint's widths, so no
+pickling and no per-fold plans are needed. Checkpoints also carry ``checkpoint['pruning']`` (widths, steps done,
+generator state) so that ``nnUNetv2_train ... --c`` resumes at the exact widths and schedule position.
+"""
+
+import copy
+from dataclasses import asdict
+from typing import Optional, Union
+
+import numpy as np
+import torch
+from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
+from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
+from nnunetv2.utilities.plans_handling.plans_handler import ConfigurationManager, PlansManager
+from torch import nn
+from torch._dynamo import OptimizedModule
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+from nnunet_lunet.architecture import PLAIN_CONV_UNET, PRUNED_PLAIN_CONV_UNET
+from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.model_stats import count_parameters
+from nnunet_lunet.pruning.activations import collect_activation_scores, remaining_scores
+from nnunet_lunet.pruning.criteria import get_criterion
+from nnunet_lunet.pruning.distributed import all_reduce_scores, broadcast_decision
+from nnunet_lunet.pruning.layer_widths import count_channels, format_layer_widths, read_layer_widths
+from nnunet_lunet.pruning.pruning_log import new_log, read_log, step_record, write_log
+from nnunet_lunet.pruning.schedule import PruningSchedule, check_target_reachable
+from nnunet_lunet.pruning.surgery import decision_size, prune_many
+from nnunet_lunet.pruning.targeted_dropout import TargetedDropout
+
+
+class nnUNetTrainerSTAMP(nnUNetTrainer):
+    """STAMP (Dinsdale et al. 2022): activation-based criterion and targeted dropout, on nnU-Net's own network."""
+
+    pruning_criterion = "stamp"
+    pruning_warmup_epochs = 50
+    pruning_every_n_epochs = 10
+    pruning_fraction_per_step = 0.05
+    pruning_target_fraction = 0.1
+    pruning_target_kind = "channels"
+    pruning_score_batches = 5
+    pruning_targeted_dropout = True
+    pruning_seed = 0
+
+    def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict,
+                 device: torch.device = torch.device("cuda")):
+        super().__init__(plans, configuration, fold, dataset_json, device)
+        self.pruning_schedule = PruningSchedule(self.pruning_warmup_epochs, self.pruning_every_n_epochs,
+                                                self.pruning_fraction_per_step, self.pruning_target_fraction,
+                                                self.pruning_target_kind)
+        self.criterion = get_criterion(self.pruning_criterion)  # unknown names fail here, before any training
+        self.pruning_generator = torch.Generator().manual_seed(self.pruning_seed)
+        self.pruning_log: Optional[dict] = None
+        self.targeted_dropout: Optional[TargetedDropout] = None
+
+    @classmethod
+    def build_network_architecture(cls, plans_manager: PlansManager, configuration_manager: ConfigurationManager,
+                                   num_input_channels: int, num_output_channels: int,
+                                   enable_deep_supervision: bool = True) -> nn.Module:
+        # The planned PlainConvUNet, as a class that can be pruned and that loads checkpoints of any widths.
+        if configuration_manager.network_arch_class_name not in (PLAIN_CONV_UNET, PRUNED_PLAIN_CONV_UNET):
+            raise LUnetError(f"{cls.__name__} prunes {PLAIN_CONV_UNET} only; this configuration uses "
+                             f"{configuration_manager.network_arch_class_name}: use nnU-Net's default plans")
+        return get_network_from_plans(PRUNED_PLAIN_CONV_UNET, configuration_manager.network_arch_init_kwargs,
+                                      configuration_manager.network_arch_init_kwargs_req_import, num_input_channels,
+                                      num_output_channels, allow_init=True, deep_supervision=enable_deep_supervision)
+
+    def _do_i_compile(self):
+        # Every pruning step changes the shapes; recompiling after each costs more than compiling saves.
+        return False
+
+    # -- helpers ---------------------------------------------------------------------------------------------------
+    def _plain_network(self) -> nn.Module:
+        mod = self.network.module if self.is_ddp else self.network
+        return mod._orig_mod if isinstance(mod, OptimizedModule) else mod
+
+    def _original_widths(self):
+        """The widths the plans give, i.e. before any pruning."""
+        full = self.build_network_architecture(self.plans_manager, self.configuration_manager,
+                                               self.num_input_channels, self.label_manager.num_segmentation_heads,
+                                               self.enable_deep_supervision)
+        return read_layer_widths(full), count_parameters(full)
+
+    def _pruning_state(self) -> dict:
+        return {"layer_widths": read_layer_widths(self._plain_network()),
+                "steps_done": len(self.pruning_log["steps"]) if self.pruning_log else 0,
+                "criterion": self.pruning_criterion, "generator_state": self.pruning_generator.get_state()}
+
+    # -- nnU-Net hooks -----------------------------------------------------------------------------------------------
+    def on_train_start(self):
+        if not self.was_initialized:
+            self.initialize()
+        original, original_params = self._original_widths()
+        try:  # before nnU-Net starts its data loader workers: fail fast and clean
+            check_target_reachable(original, self.pruning_target_fraction, self.pruning_target_kind,
+                                   net=self._plain_network())
+        except ValueError as e:
+            raise LUnetError(f"{self.__class__.__name__}: {e}") from None
+        super().on_train_start()
+        if self.pruning_log is None:  # a fresh run (load_checkpoint sets it when resuming)
+            self.pruning_log = new_log(self.pruning_criterion, asdict(self.pruning_schedule), original,
+                                       original_params)
+        if self.pruning_targeted_dropout:
+            self.targeted_dropout = TargetedDropout(self._plain_network())
+        if self.local_rank == 0:
+            write_log(self.output_folder, self.pruning_log)
+
+    def on_epoch_start(self):
+        if self.pruning_schedule.is_pruning_epoch(self.current_epoch):
+            self.prune_step()
+        super().on_epoch_start()
+
+    def on_epoch_end(self):
+        steps = self.pruning_log["steps"]
+        if steps and steps[-1]["epoch"] == self.current_epoch:
+            steps[-1]["pseudo_dice"] = float(np.nanmean(self.logger.get_value("dice_per_class_or_region", step=-1)))
+            if self.local_rank == 0:
+                write_log(self.output_folder, self.pruning_log)
+        super().on_epoch_end()
+
+    def prune_step(self) -> None:
+        """One pruning step (see the module docstring); does nothing once the target is reached."""
+        net = self._plain_network()
+        log = self.pruning_log
+        n = self.pruning_schedule.n_to_remove(log["original_channels"], count_channels(read_layer_widths(net)),
+                                              log["original_parameters"], count_parameters(net))
+        if n == 0:
+            return
+        scores = None
+        if self.criterion.needs_activations or self.targeted_dropout is not None:
+            scores = all_reduce_scores(collect_activation_scores(net, self.dataloader_train,
+                                                                 max_batches=self.pruning_score_batches))
+        decision = broadcast_decision(self.criterion.select(net, n, scores, self.pruning_generator))
+        widths = prune_many(net, decision, self.optimizer)
+        if self.is_ddp:  # DDP holds the old parameters: wrap the pruned module anew
+            self.network = DDP(net, device_ids=[self.local_rank])
+        if self.targeted_dropout is not None:
+            self.targeted_dropout.update(remaining_scores(scores, decision))
+        record = step_record(len(log["steps"]) + 1, self.current_epoch, decision_size(decision), widths,
+                             count_parameters(net))
+        log["steps"].append(record)
+        self.print_to_log_file(f"pruning step {record['step']} ({self.pruning_criterion}): removed "
+                               f"{record['removed']} channels, {record['channels']} left, "
+                               f"{record['parameters']} parameters; widths {format_layer_widths(widths)}")
+        if self.local_rank == 0:
+            write_log(self.output_folder, log)
+
+    def save_checkpoint(self, filename: str) -> None:
+        super().save_checkpoint(filename)
+        # nnU-Net writes its checkpoint dict in one go; add the pruning state to the written file rather than copy
+        # nnU-Net's save_checkpoint, so that changes upstream keep working.
+        if self.local_rank == 0 and not self.disable_checkpointing:
+            checkpoint = torch.load(filename, map_location="cpu", weights_only=False)
+            checkpoint["pruning"] = self._pruning_state()
+            torch.save(checkpoint, filename)
+
+    def load_checkpoint(self, filename_or_checkpoint: Union[dict, str]) -> None:
+        # nnU-Net's own loading does the work: PrunedPlainConvUNet resizes itself to the checkpoint's widths in
+        # load_state_dict, keeping its Parameter objects, so the optimizer (and its sliced state) stays valid.
+        super().load_checkpoint(filename_or_checkpoint)
+        checkpoint = filename_or_checkpoint
+        if isinstance(checkpoint, str):  # read again: nnU-Net 2.8.1's load_checkpoint fails when given a dict
+            checkpoint = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        self._restore_pruning_state(checkpoint)
+
+    def _restore_pruning_state(self, checkpoint: dict) -> None:
+        state = checkpoint.get("pruning")
+        if state is None:
+            return  # a checkpoint of an unpruned run (e.g. -pretrained_weights is handled by nnU-Net itself)
+        widths = read_layer_widths(self._plain_network())
+        if state["layer_widths"] != widths:
+            raise LUnetError(f"checkpoint widths {format_layer_widths(state['layer_widths'])} do not match its own "
+                             f"weights {format_layer_widths(widths)}: the checkpoint is damaged or edited")
+        log = read_log(self.output_folder) if self.output_folder else None
+        if log is None and state["steps_done"] > 0:
+            raise LUnetError(f"{self.output_folder} has a pruned checkpoint but no pruning_log.json: put the run's "
+                             f"log back, or export the widths and train the exported configuration instead")
+        if log is not None:
+            done = state["steps_done"]
+            if len(log["steps"]) < done or (done and log["steps"][done - 1]["layer_widths"] != widths):
+                raise LUnetError(f"{self.output_folder}/pruning_log.json does not match the checkpoint (which has "
+                                 f"{done} pruning steps and widths {format_layer_widths(widths)}): it belongs to "
+                                 f"another run; move it away or resume from the matching checkpoint")
+            log["steps"] = log["steps"][:done]  # steps taken after this checkpoint are redone
+            self.pruning_log = log
+        self.pruning_generator.set_state(state["generator_state"])
+
+
+class nnUNetTrainerPruneRandomInLayer(nnUNetTrainerSTAMP):
+    """The paper's alternative: the layer STAMP would prune, but a random channel in it."""
+
+    pruning_criterion = "random_in_stamp_layer"
+
+
+class nnUNetTrainerPruneWidest(nnUNetTrainerSTAMP):
+    """The paper's alternative: a random channel of the currently widest layer (no activation pass needed)."""
+
+    pruning_criterion = "widest_layer"
+    pruning_targeted_dropout = False
