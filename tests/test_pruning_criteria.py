@@ -4,12 +4,10 @@ import itertools
 
 import pytest
 import torch
-from torch import nn
 
 from nnunet_lunet.pruning.activations import collect_activation_scores, remaining_scores
 from nnunet_lunet.pruning.criteria import CRITERIA, get_criterion
 from nnunet_lunet.pruning.layer_widths import current_widths, layer_names, read_layer_widths
-from nnunet_lunet.pruning.network import PrunedPlainConvUNet
 from nnunet_lunet.pruning.surgery import prune_many
 from nnunet_lunet.pruning.targeted_dropout import (
     STAMP_P_INITIAL,
@@ -17,40 +15,7 @@ from nnunet_lunet.pruning.targeted_dropout import (
     TargetedDropout,
     dropout_probabilities,
 )
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These nets are tiny: a second intra-op thread only waits, and on a busy 2-core machine costs 50x."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def make_net(layer_widths=None, seed: int = 0) -> PrunedPlainConvUNet:
-    """A 2D 3-stage PlainConvUNet (widths 4-8-16), optionally at other per-layer widths."""
-    torch.manual_seed(seed)
-    net = PrunedPlainConvUNet(
-        input_channels=1,
-        n_stages=3,
-        features_per_stage=[4, 8, 16],
-        conv_op=nn.Conv2d,
-        kernel_sizes=3,
-        strides=[1, 2, 2],
-        n_conv_per_stage=2,
-        num_classes=2,
-        n_conv_per_stage_decoder=2,
-        conv_bias=True,
-        norm_op=nn.InstanceNorm2d,
-        norm_op_kwargs={"eps": 1e-5, "affine": True},
-        nonlin=nn.LeakyReLU,
-        nonlin_kwargs={"inplace": True},
-        deep_supervision=True,
-        layer_widths=layer_widths,
-    )
-    net.apply(net.initialize)
-    return net
+from small_unets import one_thread, small_unet  # noqa: F401
 
 
 def uniform_scores(net) -> dict:
@@ -74,9 +39,9 @@ def test_registry():
 
 
 def test_widest_layer_always_hits_the_widest_layer():
-    widths = read_layer_widths(make_net())
+    widths = read_layer_widths(small_unet())
     widths["decoder"][0][1] = 24  # the one widest layer
-    net = make_net(widths)
+    net = small_unet(layer_widths=widths)
     for seed in range(20):
         decision = get_criterion("widest_layer").select(net, 1, None, generator(seed))
         assert list(decision) == ["decoder.stages.0.convs.1.conv"]
@@ -91,7 +56,7 @@ def test_widest_layer_always_hits_the_widest_layer():
 
 
 def test_stamp_favours_wide_layers_under_uniform_activations():
-    net = make_net()
+    net = small_unet()
     for seed in range(10):
         decision = get_criterion("stamp").select(net, 1, uniform_scores(net), generator(seed))
         (name,) = decision
@@ -99,7 +64,7 @@ def test_stamp_favours_wide_layers_under_uniform_activations():
 
 
 def test_stamp_prunes_the_global_minimum_of_layer_normalised_scores():
-    net = make_net()
+    net = small_unet()
     scores = uniform_scores(net)
     scores["encoder.stages.0.0.convs.0.conv"][2] = 1e-3  # 1e-3/|v| ~ 5e-4 < 1/sqrt(16)
     scores["decoder.stages.1.convs.1.conv"][0] = 2e-3
@@ -111,7 +76,7 @@ def test_stamp_prunes_the_global_minimum_of_layer_normalised_scores():
 
 
 def test_random_in_stamp_layer_stays_in_the_stamp_layer():
-    net = make_net()
+    net = small_unet()
     scores = uniform_scores(net)
     scores["encoder.stages.0.0.convs.1.conv"][1] = 1e-3
     picked = set()
@@ -123,7 +88,7 @@ def test_random_in_stamp_layer_stays_in_the_stamp_layer():
 
 
 def test_l1_picks_the_zeroed_filter():
-    net = make_net()
+    net = small_unet()
     with torch.no_grad():
         net.encoder.stages[1][0].convs[0].conv.weight[5] = 0
         net.decoder.transpconvs[1].weight[:, 2] = 0  # a transposed conv's filter is weight[:, c]
@@ -132,7 +97,7 @@ def test_l1_picks_the_zeroed_filter():
 
 
 def test_random_is_spread_and_distinct():
-    net = make_net()
+    net = small_unet()
     decision = get_criterion("random").select(net, 30, None, generator(0))
     assert channels(decision) == 30 and len(decision) > 3
     assert all(len(set(v)) == len(v) for v in decision.values())
@@ -140,10 +105,10 @@ def test_random_is_spread_and_distinct():
 
 @pytest.mark.parametrize("name", sorted(CRITERIA))
 def test_no_layer_goes_below_one_channel(name):
-    widths = read_layer_widths(make_net())
+    widths = read_layer_widths(small_unet())
     widths["encoder"][0] = [1, 2]
     widths["transpconv"][1] = 1
-    net = make_net(widths)
+    net = small_unet(layer_widths=widths)
     removable = sum(w - 1 for w in current_widths(net).values())
     criterion = get_criterion(name)
     scores = uniform_scores(net)
@@ -159,7 +124,7 @@ def test_no_layer_goes_below_one_channel(name):
 
 @pytest.mark.parametrize("name", sorted(CRITERIA))
 def test_decisions_are_reproducible_and_prunable(name):
-    net = make_net()
+    net = small_unet()
     scores = {k: torch.rand(len(v), generator=generator(1)) for k, v in uniform_scores(net).items()}
     a = get_criterion(name).select(net, 12, scores, generator(3))
     b = get_criterion(name).select(net, 12, scores, generator(3))
@@ -171,7 +136,7 @@ def test_decisions_are_reproducible_and_prunable(name):
 
 
 def test_criteria_that_need_scores_say_so():
-    net = make_net()
+    net = small_unet()
     with pytest.raises(ValueError, match="needs activation scores"):
         get_criterion("stamp").select(net, 1, None, generator(0))
     scores = uniform_scores(net)
@@ -185,7 +150,7 @@ def test_criteria_that_need_scores_say_so():
 
 
 def test_activation_scores_are_per_channel_l2_norms_of_conv_outputs():
-    net = make_net().train()
+    net = small_unet().train()
     batches = [torch.randn(2, 1, 16, 16), torch.randn(3, 1, 16, 16)]
     captured = []
     handle = net.decoder.transpconvs[0].register_forward_hook(lambda m, i, o: captured.append(o.detach()))
@@ -218,7 +183,7 @@ def test_targeted_dropout_probabilities_follow_mean_unimportance_rank():
 
 
 def test_targeted_dropout_drops_whole_channels_in_train_mode_only():
-    net = make_net()
+    net = small_unet()
     dropout = TargetedDropout(net)
     assert set(dropout.probabilities.values()) == {STAMP_P_INITIAL}
     dropout.update(uniform_scores(net))

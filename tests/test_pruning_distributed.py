@@ -15,32 +15,14 @@ from nnunet_lunet.pruning.distributed import all_reduce_scores, broadcast_decisi
 from nnunet_lunet.pruning.layer_widths import current_widths
 from nnunet_lunet.pruning.network import PrunedPlainConvUNet
 from nnunet_lunet.pruning.surgery import prune_many
+from small_unets import small_unet
 
 WORLD_SIZE = 2
 N_CHANNELS = 7
 
 
 def make_net() -> PrunedPlainConvUNet:
-    torch.manual_seed(0)  # the same net on every rank
-    net = PrunedPlainConvUNet(
-        input_channels=1,
-        n_stages=3,
-        features_per_stage=[4, 8, 16],
-        conv_op=nn.Conv2d,
-        kernel_sizes=3,
-        strides=[1, 2, 2],
-        n_conv_per_stage=2,
-        num_classes=2,
-        n_conv_per_stage_decoder=2,
-        conv_bias=True,
-        norm_op=nn.InstanceNorm2d,
-        norm_op_kwargs={"affine": True},
-        nonlin=nn.LeakyReLU,
-        nonlin_kwargs={"inplace": True},
-        deep_supervision=True,
-    )
-    net.apply(net.initialize)
-    return net
+    return small_unet(seed=0, norm_op_kwargs={"affine": True})  # the same net on every rank
 
 
 def local_scores(net: nn.Module, rank: int) -> dict:

@@ -1,11 +1,11 @@
 """Pruning schedule: when to prune, how much, when to stop, and targets that cannot be reached."""
 
 import pytest
-from torch import nn
 
 from nnunet_lunet.pruning.layer_widths import count_channels
 from nnunet_lunet.pruning.network import PrunedPlainConvUNet, count_parameters
 from nnunet_lunet.pruning.schedule import PruningSchedule, check_target_reachable, min_channel_fraction
+from small_unets import small_unet_kwargs
 
 # 3 encoder stages of 2 convs, 2 transposed convs, 2 decoder stages of 2 convs: 12 layers, 92 channels
 WIDTHS = {"encoder": [[4, 4], [8, 8], [16, 16]], "transpconv": [8, 4], "decoder": [[8, 8], [4, 4]]}
@@ -66,19 +66,7 @@ def test_unreachable_targets_are_refused_with_the_smallest_reachable_fraction():
         check_target_reachable(WIDTHS, 0.1)
 
     net = PrunedPlainConvUNet(
-        input_channels=1,
-        n_stages=3,
-        features_per_stage=[4, 8, 16],
-        conv_op=nn.Conv2d,
-        kernel_sizes=3,
-        strides=[1, 2, 2],
-        n_conv_per_stage=2,
-        num_classes=2,
-        n_conv_per_stage_decoder=2,
-        conv_bias=True,
-        norm_op=nn.InstanceNorm2d,
-        norm_op_kwargs={"affine": True},
-        nonlin=nn.LeakyReLU,
+        **small_unet_kwargs(deep_supervision=False, norm_op_kwargs={"affine": True}, nonlin_kwargs=None)
     )
     check_target_reachable(WIDTHS, 0.1, target_kind="parameters", net=net)
     with pytest.raises(ValueError, match=r"smallest reachable fraction is 0\.0\d+"):

@@ -23,46 +23,20 @@ from nnunet_lunet.pruning.network import (
     count_parameters_for_widths,
 )
 from nnunet_lunet.pruning.surgery import prune_channels, prune_many
+from small_unets import one_thread, small_unet, small_unet_kwargs  # noqa: F401
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These nets are tiny: a second intra-op thread only waits, and on a busy 2-core machine costs 50x."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# this module's nets: 4 stages (widths 4-8-16-32), 2 input channels, 3 classes
+SIZES = dict(n_stages=4, input_channels=2, num_classes=3)
 
 
-def net_kwargs(dim: int, n_stages: int = 4, deep_supervision: bool = True, **overrides) -> dict:
-    """A small nnU-Net-like PlainConvUNet (instance norm, leaky ReLU in place, conv bias): widths 4-8-16-32."""
-    conv, norm = {2: (nn.Conv2d, nn.InstanceNorm2d), 3: (nn.Conv3d, nn.InstanceNorm3d)}[dim]
-    kwargs = dict(
-        input_channels=2,
-        n_stages=n_stages,
-        features_per_stage=[4, 8, 16, 32, 32][:n_stages],
-        conv_op=conv,
-        kernel_sizes=3,
-        strides=[1] + [2] * (n_stages - 1),
-        n_conv_per_stage=2,
-        num_classes=3,
-        n_conv_per_stage_decoder=2,
-        conv_bias=True,
-        norm_op=norm,
-        norm_op_kwargs={"eps": 1e-5, "affine": True},
-        nonlin=nn.LeakyReLU,
-        nonlin_kwargs={"inplace": True},
-        deep_supervision=deep_supervision,
-    )
-    kwargs.update(overrides)
-    return kwargs
+def net_kwargs(dim: int, **overrides) -> dict:
+    return small_unet_kwargs(dim, **{**SIZES, **overrides})
 
 
 def make_net(dim: int, seed: int = 0, **kwargs) -> PrunedPlainConvUNet:
     """He-initialised like nnU-Net, with random norm affine parameters so a removed channel is not trivially zero."""
-    torch.manual_seed(seed)
-    net = PrunedPlainConvUNet(**net_kwargs(dim, **kwargs))
-    net.apply(net.initialize)
+    net = small_unet(dim, seed=seed, **{**SIZES, **kwargs})
     for m in net.modules():
         if isinstance(m, (nn.InstanceNorm2d, nn.InstanceNorm3d)):
             nn.init.uniform_(m.weight, 0.5, 1.5)
