@@ -66,17 +66,19 @@ def lunet_plans(planned_dataset) -> str:
 def train(planned_dataset):
     """``train(configuration, trainer, plans="nnUNetPlans", fold=0) -> fold folder``: nnUNetv2_train once per key.
 
-    Models are shared by every test of the session (the end-to-end, pruning and benchmark tests), so each
-    (configuration, trainer, plans, fold) is trained only once.
+    Models are shared by every test of the session (the end-to-end, pruning, benchmark and demo tests), so each
+    (configuration, trainer, plans, fold) is trained only once; a model the demo already trained in this session
+    (same smoke budget) counts as trained.
     """
     done: Dict[tuple, str] = {}
 
     def _train(configuration: str, trainer: str, plans: str = "nnUNetPlans", fold: int = 0) -> str:
         key = (configuration, trainer, plans, fold)
-        if key not in done:
+        folder = os.path.join(planned_dataset.results, f"{trainer}__{plans}__{configuration}", f"fold_{fold}")
+        if key not in done and not os.path.isfile(os.path.join(folder, "checkpoint_final.pth")):
             run(["nnUNetv2_train", planned_dataset.dataset_id, configuration, fold, "-tr", trainer, "-p", plans,
                  "-device", "cpu"], planned_dataset.env)
-            done[key] = os.path.join(planned_dataset.results, f"{trainer}__{plans}__{configuration}", f"fold_{fold}")
-        return done[key]
+        done[key] = folder
+        return folder
 
     return _train
