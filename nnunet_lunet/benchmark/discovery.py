@@ -1,0 +1,119 @@
+"""Which trained models a benchmark covers: model folders in ``$nnUNet_results/<dataset>/`` and their folds.
+
+Rules:
+
+- A model is a folder ``<trainer>__<plans>__<configuration>`` (nnU-Net's naming: exactly three parts joined by
+  ``__``). Other folders (e.g. an earlier benchmark's output) are ignored.
+- Its configuration must be the requested one or a variant of it: equal to it, or starting with it plus ``_``
+  (``3d_fullres`` covers ``3d_fullres_lunet16``, ``3d_fullres_scaled25``, ``3d_fullres_pruned_...``).
+- ``trainers`` / ``plans`` (each None = all) keep only models with those exact names; ``models`` (a list of
+  ``(trainer, plans, configuration)``) keeps exactly those, in that order, missing ones included (the demo
+  passes its own list; a model it names that is not there becomes a failed row).
+- Folds: the requested ones (``0``..``N`` or ``all``); by default every ``fold_N`` / ``fold_all`` folder present.
+- The reference for ratio columns: the one named, else the model with nnU-Net's standard network: trainer
+  ``nnUNetTrainer`` (or, if absent, ``nnUNetTrainer_smoke``), plans ``nnUNetPlans``, configuration equal to the
+  requested one; else none.
+"""
+
+import os
+import re
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+from nnunet_lunet.errors import LUnetError
+
+STANDARD_TRAINERS = ("nnUNetTrainer", "nnUNetTrainer_smoke")
+STANDARD_PLANS = "nnUNetPlans"
+_FOLD = re.compile(r"fold_(\d+|all)")
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """One model folder of nnU-Net's results."""
+
+    trainer: str
+    plans: str
+    configuration: str
+    folder: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.trainer}__{self.plans}__{self.configuration}"
+
+
+def parse_model_folder(name: str) -> Optional[Tuple[str, str, str]]:
+    """``'T__P__C'`` -> ``(T, P, C)``; None for names that are not nnU-Net model folders."""
+    parts = name.split("__")
+    if len(parts) != 3 or not all(parts):
+        return None
+    return parts[0], parts[1], parts[2]
+
+
+def is_configuration_or_variant(name: str, configuration: str) -> bool:
+    """``3d_fullres_lunet16`` is a variant of ``3d_fullres``; ``3d_fullres`` is itself; ``3d_lowres`` is neither."""
+    return name == configuration or name.startswith(configuration + "_")
+
+
+def discover_models(results_folder: str, configuration: str, trainers: Optional[Sequence[str]] = None,
+                    plans: Optional[Sequence[str]] = None,
+                    models: Optional[Sequence[Tuple[str, str, str]]] = None) -> List[TrainedModel]:
+    """Model folders of ``results_folder`` (``$nnUNet_results/<dataset>``) that the rules above select, sorted by
+    name (or in the order of ``models``)."""
+    found = {}
+    if os.path.isdir(results_folder):
+        for entry in os.listdir(results_folder):
+            parsed = parse_model_folder(entry)
+            path = os.path.join(results_folder, entry)
+            if parsed is None or not os.path.isdir(path):
+                continue
+            t, p, c = parsed
+            if not is_configuration_or_variant(c, configuration):
+                continue
+            if trainers and t not in trainers or plans and p not in plans:
+                continue
+            found[parsed] = TrainedModel(t, p, c, path)
+    if models is not None:  # requested ones that are missing come back too: they become failed rows
+        return [found.get(tuple(m), TrainedModel(*m, os.path.join(results_folder, "__".join(m)))) for m in models]
+    return [found[k] for k in sorted(found)]
+
+
+def list_folds(model: TrainedModel) -> List[str]:
+    """``fold_N`` / ``fold_all`` folders present in a model folder, as fold names (``'0'``, ``'all'``), sorted."""
+    if not os.path.isdir(model.folder):
+        return []
+    folds = [m.group(1) for m in (_FOLD.fullmatch(e) for e in os.listdir(model.folder))
+             if m and os.path.isdir(os.path.join(model.folder, m.group(0)))]
+    return sorted(folds, key=lambda f: (f == "all", int(f) if f != "all" else 0))
+
+
+def normalise_folds(folds: Optional[Sequence]) -> Optional[List[str]]:
+    """``[0, '1', 'all']`` -> ``['0', '1', 'all']``; LUnetError for anything else; None stays None (every fold)."""
+    if folds is None:
+        return None
+    out = []
+    for f in folds:
+        text = str(f)
+        if not (text == "all" or text.isdigit()):
+            raise LUnetError(f"invalid fold {text!r}: give fold numbers (e.g. -f 0 1) or 'all'")
+        out.append(str(int(text)) if text.isdigit() else text)
+    return out
+
+
+def pick_reference(models: Sequence[TrainedModel], configuration: str,
+                   reference: Optional[str] = None) -> Optional[TrainedModel]:
+    """The reference model (see module rules); LUnetError if ``reference`` names none of ``models``.
+
+    ``reference`` is a model folder name (``T__P__C``) or a trainer name that only one of the models has.
+    """
+    if reference is not None:
+        matches = [m for m in models if m.name == reference] or [m for m in models if m.trainer == reference]
+        if len(matches) != 1:
+            what = "matches several" if matches else "is none"
+            raise LUnetError(f"--reference {reference} {what} of the benchmarked models "
+                             f"({', '.join(m.name for m in models)}): pass one of these folder names")
+        return matches[0]
+    for trainer in STANDARD_TRAINERS:
+        for m in models:
+            if (m.trainer, m.plans, m.configuration) == (trainer, STANDARD_PLANS, configuration):
+                return m
+    return None

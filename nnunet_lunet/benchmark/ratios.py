@@ -1,0 +1,36 @@
+"""Ratio columns: how many times smaller / faster a model is than the reference model.
+
+Rules: ratio = reference value / model value (2.0 = half the reference's parameters, MACs, memory or time; below 1 =
+bigger or slower), for the raw columns in ``RATIOS``. Each row is compared with the reference's row of the same fold,
+else with the reference's first successful row. Memory ratios use the peak over the after-imports baseline (the
+baseline is the same bare torch + nnU-Net process for every model). Cells stay empty when either value is missing
+or zero, or there is no successful reference row.
+"""
+
+from typing import Dict, List, Optional
+
+# ratio column -> raw column it compares
+RATIOS = {
+    "parameters_ratio": "parameters",
+    "macs_ratio": "macs_per_patch",
+    "latency_patch_ratio": "latency_patch_median_ms",
+    "latency_case_ratio": "latency_case_median_s",
+    "memory_train_ratio": "memory_train_delta_mib",
+    "memory_inference_ratio": "memory_inference_delta_mib",
+}
+
+
+def _ratio(reference: object, value: object) -> Optional[float]:
+    if not isinstance(reference, (int, float)) or not isinstance(value, (int, float)) or not value or not reference:
+        return None
+    return reference / value
+
+
+def add_ratios(rows: List[Dict[str, object]], reference_model: Optional[str]) -> None:
+    """Fill the ratio columns of ``rows`` in place (rows carry ``model``, ``fold`` and ``status``)."""
+    refs = [r for r in rows if reference_model and r["model"] == reference_model and r["status"] == "ok"]
+    by_fold = {r["fold"]: r for r in refs}
+    for row in rows:
+        ref = by_fold.get(row["fold"], refs[0] if refs else None)
+        for ratio, raw in RATIOS.items():
+            row[ratio] = _ratio(ref.get(raw), row.get(raw)) if ref is not None else None

@@ -1,0 +1,74 @@
+"""What training left on disk: Dice from nnU-Net's ``summary.json`` and epoch times from the checkpoint's log.
+
+Rules:
+
+- Dice: ``summary.json`` as nnU-Net's evaluation writes it (``fold_N/validation/summary.json`` after training):
+  ``mean[<label or region>]['Dice']`` per class, ``foreground_mean['Dice']`` for the mean. Keys stay nnU-Net's
+  (``'1'``, ``'(1, 2)'``).
+- Epoch time: median of ``epoch_end_timestamps[i] - epoch_start_timestamps[i]`` over the epochs in the checkpoint's
+  ``logging`` entry (nnU-Net's ``LocalLogger``), i.e. training plus validation per epoch, without the final
+  validation; the number of epochs comes along.
+- Missing files raise ``MissingRecord`` with a message saying what to run.
+"""
+
+import json
+import os
+import statistics
+from dataclasses import dataclass
+from typing import Dict, Optional
+
+import torch
+
+
+class MissingRecord(Exception):
+    """A file a benchmark row needs is not there; the message is the row's failure reason."""
+
+
+@dataclass(frozen=True)
+class Dice:
+    mean: float
+    per_class: Dict[str, float]
+
+
+@dataclass(frozen=True)
+class EpochTimes:
+    epochs: int
+    median_s: Optional[float]
+
+
+def read_dice(summary_file: str) -> Dice:
+    """Per-class and foreground-mean Dice of an nnU-Net ``summary.json``."""
+    if not os.path.isfile(summary_file):
+        raise MissingRecord(f"no {summary_file}")
+    with open(summary_file) as f:
+        summary = json.load(f)
+    return Dice(float(summary["foreground_mean"]["Dice"]),
+                {str(k): float(v["Dice"]) for k, v in summary["mean"].items()})
+
+
+def read_validation_dice(fold_folder: str) -> Dice:
+    """Dice of nnU-Net's final validation of a fold."""
+    path = os.path.join(fold_folder, "validation", "summary.json")
+    if not os.path.isfile(path):
+        raise MissingRecord(f"no validation/summary.json in {os.path.basename(fold_folder)} (training unfinished? "
+                            f"run nnUNetv2_train ... --val)")
+    return read_dice(path)
+
+
+def epoch_times(logging: dict) -> EpochTimes:
+    """Epoch count and median epoch wall time (s) of a checkpoint's ``logging`` dict."""
+    starts = logging.get("epoch_start_timestamps", [])
+    ends = logging.get("epoch_end_timestamps", [])
+    durations = [e - s for s, e in zip(starts, ends)]
+    return EpochTimes(len(durations), statistics.median(durations) if durations else None)
+
+
+def read_epoch_times(checkpoint_file: str) -> EpochTimes:
+    """``epoch_times`` of a checkpoint file (memory-mapped: the weights are not read)."""
+    if not os.path.isfile(checkpoint_file):
+        raise MissingRecord(f"no {checkpoint_file}")
+    try:
+        checkpoint = torch.load(checkpoint_file, map_location="cpu", weights_only=False, mmap=True)
+    except RuntimeError:  # legacy (non-zip) checkpoints cannot be memory-mapped
+        checkpoint = torch.load(checkpoint_file, map_location="cpu", weights_only=False)
+    return epoch_times(checkpoint.get("logging", {}))

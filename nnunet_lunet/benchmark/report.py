@@ -1,0 +1,136 @@
+"""The benchmark's files: ``benchmark.csv`` (every raw number, one row per model and fold) and ``benchmark.md``
+(the command line, the environment, the table, notes).
+
+Raw columns (CSV; units in the names; empty = not measured):
+
+- ``model`` (results folder name), ``trainer``, ``plans``, ``configuration``, ``fold``, ``status`` (``ok`` or
+  ``failed: <reason>``), ``reference`` (``yes`` for the reference row);
+- ``parameters`` of the network as nnU-Net's predictor rebuilds it; ``macs_per_patch`` (one forward pass, batch 1);
+  ``in_channels``, ``patch_size``, ``batch_size`` (the plan's);
+- ``memory_*_mib``: ``after_imports`` (bare torch + nnU-Net process), ``model_ready`` (network built and loaded),
+  ``inference_peak`` (one patch), ``train_peak`` (one training step at the plan's batch size), and the ``*_delta``
+  of both peaks over ``after_imports``; ``memory_method`` says how (see ``memory.py``);
+- ``latency_patch_{median,min,max}_ms``: forward pass on one patch, batch 1, no grad;
+  ``latency_case_{median,min,max}_s``: nnU-Net's sliding-window prediction of the case described in ``case``;
+- ``epochs`` and ``epoch_time_median_s``: from the checkpoint's training log;
+- ``val_dice_mean`` (nnU-Net's ``foreground_mean``) and ``val_dice_<label>`` from ``validation/summary.json``;
+  ``test_dice_*`` likewise for the test set when given;
+- ``*_ratio``: reference / model (``ratios.py``);
+- ``pruning_log``, ``widths_plot``: a pruning run's log and its width-trajectory plot;
+- ``device``, ``torch_threads``, ``torch_version``, ``repeats``: where and how it was measured (the same in every
+  row; there so that CSVs of several machines can be concatenated).
+"""
+
+import csv
+from typing import Dict, List, Optional, Sequence
+
+from nnunet_lunet.benchmark.ratios import RATIOS
+from nnunet_lunet.tables import human, markdown_table
+
+HEAD_COLUMNS = ["model", "trainer", "plans", "configuration", "fold", "status", "reference", "parameters",
+                "macs_per_patch", "in_channels", "patch_size", "batch_size", "memory_method",
+                "memory_after_imports_mib", "memory_model_ready_mib", "memory_inference_peak_mib",
+                "memory_inference_delta_mib", "memory_train_peak_mib", "memory_train_delta_mib",
+                "latency_patch_median_ms", "latency_patch_min_ms", "latency_patch_max_ms", "latency_case_median_s",
+                "latency_case_min_s", "latency_case_max_s", "case", "epochs", "epoch_time_median_s"]
+TAIL_COLUMNS = list(RATIOS) + ["pruning_log", "widths_plot", "device", "torch_threads", "torch_version", "repeats"]
+
+
+def dice_columns(rows: Sequence[Dict[str, object]], prefix: str) -> List[str]:
+    """``<prefix>_mean`` then the per-class columns present in any row, in label order."""
+    keys = {k for r in rows for k in r if k.startswith(prefix + "_") and k != prefix + "_mean"}
+    order = lambda k: (len(k), k)  # noqa: E731 - '2' before '10', regions '(1, 2)' after labels
+    return [prefix + "_mean"] + sorted(keys, key=order) if keys or any(prefix + "_mean" in r for r in rows) else []
+
+
+def csv_columns(rows: Sequence[Dict[str, object]]) -> List[str]:
+    return HEAD_COLUMNS + dice_columns(rows, "val_dice") + dice_columns(rows, "test_dice") + TAIL_COLUMNS
+
+
+def write_csv(rows: Sequence[Dict[str, object]], path: str) -> None:
+    columns = csv_columns(rows)
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: "" if row.get(c) is None else row.get(c) for c in columns})
+
+
+def _num(value: object, fmt: str) -> str:
+    return "" if not isinstance(value, (int, float)) else format(value, fmt)
+
+
+def _ratio(value: object) -> str:
+    return "" if not isinstance(value, (int, float)) else f"{value:.2f}x"
+
+
+def _latency(row: Dict[str, object]) -> str:
+    if not isinstance(row.get("latency_patch_median_ms"), (int, float)):
+        return ""
+    return (f"{row['latency_patch_median_ms']:.1f} ({row['latency_patch_min_ms']:.1f}-"
+            f"{row['latency_patch_max_ms']:.1f})")
+
+
+def display_rows(rows: Sequence[Dict[str, object]], label_names: Dict[str, str]) -> List[Dict[str, str]]:
+    """Rows of the markdown table: humanised numbers, ratios next to the values they compare."""
+    val, test = dice_columns(rows, "val_dice"), dice_columns(rows, "test_dice")
+    out = []
+    for r in rows:
+        shown = {
+            "model": r["model"] + (" (reference)" if r.get("reference") == "yes" else ""),
+            "fold": r["fold"], "status": r["status"],
+            "params": human(r["parameters"]) if isinstance(r.get("parameters"), int) else "",
+            "params x": _ratio(r.get("parameters_ratio")),
+            "MACs/patch": human(r["macs_per_patch"]) if isinstance(r.get("macs_per_patch"), int) else "",
+            "MACs x": _ratio(r.get("macs_ratio")),
+            "train mem MiB": _num(r.get("memory_train_delta_mib"), ".0f"),
+            "train mem x": _ratio(r.get("memory_train_ratio")),
+            "infer mem MiB": _num(r.get("memory_inference_delta_mib"), ".0f"),
+            "infer mem x": _ratio(r.get("memory_inference_ratio")),
+            "patch ms (min-max)": _latency(r), "patch x": _ratio(r.get("latency_patch_ratio")),
+            "case s": _num(r.get("latency_case_median_s"), ".2f"), "case x": _ratio(r.get("latency_case_ratio")),
+            "epoch s": _num(r.get("epoch_time_median_s"), ".1f"),
+        }
+        for prefix, columns in (("val", val), ("test", test)):
+            for c in columns:
+                key = c[len(prefix) + len("_dice_"):]
+                title = f"{prefix} Dice " + ("mean" if key == "mean" else label_names.get(key, key))
+                shown[title] = _num(r.get(c), ".4f")
+        out.append(shown)
+    return out
+
+
+def format_table(rows: Sequence[Dict[str, object]], label_names: Dict[str, str]) -> str:
+    shown = display_rows(rows, label_names)
+    columns = list(shown[0]) if shown else ["model"]
+    return markdown_table(shown, columns)
+
+
+COLUMN_NOTES = (
+    "params, MACs/patch: the network as nnU-Net's predictor rebuilds it from the checkpoint; MACs of one forward "
+    "pass on one patch (batch 1), torch.utils.flop_counter.",
+    "train mem / infer mem: peak memory of one training step (plan's batch size, deep supervision, SGD step) / one "
+    "inference patch, minus the bare torch + nnU-Net process after imports (CPU: peak RSS of a fresh process; "
+    "CUDA: max allocated); raw peaks in benchmark.csv.",
+    "patch ms: forward pass on one patch, batch 1, no grad: median (min-max). case s: median time of nnU-Net's "
+    "sliding-window prediction of one whole case (see below).",
+    "epoch s: median wall time per training epoch from the checkpoint's log (training + validation iterations).",
+    "val Dice: nnU-Net's final validation of the fold (validation/summary.json); test Dice: the test set given "
+    "with --test-images/--test-labels, predicted and evaluated with nnU-Net's own code.",
+    "x columns: reference / model, so 2.00x = half the reference's size, memory or time.",
+)
+
+
+def markdown_report(title: str, command_line: str, environment: Dict[str, str], table: str,
+                    notes: Sequence[str], plots: Sequence[str], csv_name: Optional[str] = "benchmark.csv") -> str:
+    env = "\n".join(f"- {k}: {v}" for k, v in environment.items())
+    sections = [
+        f"# {title}",
+        "Command:\n\n```\n" + command_line + "\n```",
+        "## Environment\n\n" + env,
+        "## Results\n\n" + table,
+        "Columns:\n\n" + "\n".join(f"- {n}" for n in COLUMN_NOTES),
+        "## Notes\n\n" + "\n".join(f"- {n}" for n in notes) if notes else "",
+        "## Files\n\n" + "\n".join(f"- {p}" for p in ([csv_name] if csv_name else []) + list(plots)),
+    ]
+    return "\n\n".join(s for s in sections if s) + "\n"

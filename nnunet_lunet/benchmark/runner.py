@@ -1,0 +1,367 @@
+"""``run_benchmark``: every trained model of a configuration (and its variants), side by side.
+
+Rules:
+
+- Input problems are ``LUnetError``s raised before any measurement: unknown dataset, a requested plans that does not
+  exist (or, without ``plans``, a dataset none of whose models' plans exist in ``nnUNet_preprocessed``), no model
+  found, a non-empty output folder without ``overwrite``, bad ``repeats``/``warmup``/folds/device/test folders, a
+  ``reference`` that is not among the models.
+- Each (model, fold) becomes one row. A row that cannot be measured (no fold, no checkpoint, no
+  ``validation/summary.json``, an exception while building or measuring) gets status ``failed: <reason>`` with the
+  numbers measured before the failure; the other rows are still measured.
+- Per row, in this order: validation Dice and epoch times (files), the network rebuilt as nnU-Net's predictor does
+  (``trained_network``), parameters and MACs (``model_stats``), patch latency and whole-case latency (``latency``,
+  ``cases``), peak memory in a fresh process (``memory``), and, with test folders, test-set Dice (``test_set``).
+- Outputs in the output folder (default ``$nnUNet_results/<dataset>/lunet_benchmark_<configuration>``):
+  ``benchmark.md``, ``benchmark.csv``, ``dice_vs_params.png``, ``latency_vs_dice.png``,
+  ``widths_<model>_fold<N>.png`` for every fold folder holding a ``pruning_log.json``, ``benchmark.log`` (nnU-Net's
+  output while predicting the test set) and ``test_predictions/``. With ``overwrite`` these (and only these) are
+  replaced; nothing else in the folder is touched.
+"""
+
+import glob
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from nnunet_lunet.benchmark.discovery import (TrainedModel, discover_models, list_folds, normalise_folds,
+                                              pick_reference)
+from nnunet_lunet.errors import LUnetError
+
+OUTPUT_FILES = ("benchmark.md", "benchmark.csv", "dice_vs_params.png", "latency_vs_dice.png", "benchmark.log")
+TEST_PREDICTIONS = "test_predictions"
+DEFAULT_WARMUP = 2
+
+
+def default_output(dataset_name: str, configuration: str) -> str:
+    from nnunet_lunet.datasets import require_env
+    return os.path.join(require_env("nnUNet_results"), dataset_name, f"lunet_benchmark_{configuration}")
+
+
+def prepare_output(folder: str, overwrite: bool) -> None:
+    """Create the output folder; LUnetError if it holds anything and ``overwrite`` is off; with ``overwrite``,
+    remove only a previous benchmark's files."""
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise LUnetError(f"output {folder} is a file: pass a folder with -o")
+    if os.path.isdir(folder) and os.listdir(folder):
+        if not overwrite:
+            raise LUnetError(f"output folder {folder} already exists: pass --overwrite to replace its benchmark "
+                             f"files, or choose another folder with -o")
+        for name in OUTPUT_FILES:
+            if os.path.isfile(os.path.join(folder, name)):
+                os.remove(os.path.join(folder, name))
+        for path in glob.glob(os.path.join(folder, "widths_*.png")):
+            os.remove(path)
+        shutil.rmtree(os.path.join(folder, TEST_PREDICTIONS), ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+
+
+def _check_plans(dataset_name: str, plans: Optional[Sequence[str]], models: Sequence[TrainedModel]) -> None:
+    from nnunet_lunet.datasets import load_plans, plans_file
+    if plans:
+        for p in plans:
+            load_plans(dataset_name, p)
+    elif models and not any(os.path.isfile(plans_file(dataset_name, m.plans)) for m in models):
+        load_plans(dataset_name, models[0].plans)  # raises, naming the file and the command that writes it
+
+
+def _no_models_message(dataset_name: str, configuration: str, results: str, trainers, plans, models) -> str:
+    filters = "".join([f", trainers {' '.join(trainers)}" if trainers else "", f", plans {' '.join(plans)}"
+                       if plans else "", f", models {', '.join('__'.join(m) for m in models)}" if models else ""])
+    return (f"no trained model of {dataset_name} with configuration {configuration} (or a variant "
+            f"{configuration}_*){filters} in {results}: train one with nnUNetv2_train {int(dataset_name[7:10])} "
+            f"{configuration} FOLD -tr TRAINER, or check -c, -tr and -p")
+
+
+def _short_label(model: TrainedModel, configuration: str, fold: str, several_folds: bool) -> str:
+    label = model.trainer
+    if model.configuration != configuration:
+        label += " " + model.configuration[len(configuration) + 1:]
+    if model.plans != "nnUNetPlans":
+        label += f" ({model.plans})"
+    return label + (f" f{fold}" if several_folds else "")
+
+
+def _tasks(models: Sequence[TrainedModel], folds: Optional[List[str]]) -> List[Tuple[TrainedModel, str]]:
+    return [(m, f) for m in models for f in (folds if folds is not None else list_folds(m) or ["0"])]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How every row is measured (from ``run_benchmark``'s arguments)."""
+
+    device: object  # torch.device
+    checkpoint: str
+    repeats: int
+    warmup: int
+    mirroring: bool
+    test_images: Optional[str]
+    test_labels: Optional[str]
+    output: str
+    preprocessed: str  # $nnUNet_preprocessed/<dataset>
+
+
+def _fill_dice(row: Dict[str, object], prefix: str, dice) -> None:
+    row[f"{prefix}_mean"] = dice.mean
+    for key, value in dice.per_class.items():
+        row[f"{prefix}_{key}"] = value
+
+
+def _training_records(row: Dict[str, object], model: TrainedModel, fold: str, checkpoint_name: str) -> None:
+    """Validation Dice and epoch times; MissingRecord if the model, fold, checkpoint or summary is missing."""
+    from nnunet_lunet.benchmark.records import MissingRecord, read_epoch_times, read_validation_dice
+    from nnunet_lunet.benchmark.trained_network import fold_folder
+
+    if not os.path.isdir(model.folder):
+        raise MissingRecord(f"no model folder {model.folder}")
+    folder = fold_folder(model.folder, fold)
+    if not os.path.isdir(folder):
+        raise MissingRecord(f"no fold_{fold} in {model.name}")
+    checkpoint = os.path.join(folder, checkpoint_name)
+    if not os.path.isfile(checkpoint):
+        raise MissingRecord(f"no {checkpoint_name} in fold_{fold} (training unfinished? pass --checkpoint "
+                            f"checkpoint_best.pth or checkpoint_latest.pth)")
+    _fill_dice(row, "val_dice", read_validation_dice(folder))
+    times = read_epoch_times(checkpoint)
+    row.update(epochs=times.epochs, epoch_time_median_s=times.median_s)
+
+
+def _size(network, shape) -> Dict[str, object]:
+    from nnunet_lunet.model_stats import count_macs, count_parameters
+    return dict(in_channels=shape.in_channels, patch_size="x".join(map(str, shape.patch_size)),
+                batch_size=shape.batch_size, parameters=count_parameters(network),
+                macs_per_patch=int(count_macs(network, shape.in_channels, shape.patch_size)))
+
+
+def _latencies(predictor, network, shape, settings: Settings, progress) -> Dict[str, object]:
+    from nnunet_lunet.benchmark.cases import benchmark_case
+    from nnunet_lunet.benchmark.latency import case_latency, patch_latency
+
+    progress("patch latency")
+    patch = patch_latency(network, shape.in_channels, shape.patch_size, settings.device, settings.repeats,
+                          settings.warmup)
+    progress("case latency")
+    image, case = benchmark_case(settings.preprocessed, predictor.plans_manager, predictor.configuration_manager,
+                                 shape.in_channels)
+    whole = case_latency(predictor, image, settings.repeats)
+    return dict(latency_patch_median_ms=patch.median * 1e3, latency_patch_min_ms=patch.minimum * 1e3,
+                latency_patch_max_ms=patch.maximum * 1e3, case=case, latency_case_median_s=whole.median,
+                latency_case_min_s=whole.minimum, latency_case_max_s=whole.maximum)
+
+
+def _memory(model: TrainedModel, fold: str, settings: Settings) -> Dict[str, object]:
+    import torch
+
+    from nnunet_lunet.benchmark.memory import measure_memory
+
+    m = measure_memory(model.folder, fold, settings.checkpoint, str(settings.device), torch.get_num_threads())
+    return dict(memory_method=m["method"], memory_after_imports_mib=m["after_imports_mib"],
+                memory_model_ready_mib=m["model_ready_mib"], memory_inference_peak_mib=m["inference_peak_mib"],
+                memory_train_peak_mib=m["train_peak_mib"],
+                memory_inference_delta_mib=m["inference_peak_mib"] - m["after_imports_mib"],
+                memory_train_delta_mib=m["train_peak_mib"] - m["after_imports_mib"])
+
+
+def measure_row(row: Dict[str, object], model: TrainedModel, fold: str, settings: Settings,
+                progress: Callable[[str], None] = lambda step: None) -> None:
+    """Fill ``row`` with one model fold's numbers, in the order of the module rules; exceptions propagate (the
+    caller turns them into the row's status). ``row['label_names']`` gets ``{summary key: label name}``."""
+    from nnunet_lunet.benchmark.test_set import predict_and_evaluate
+    from nnunet_lunet.benchmark.trained_network import label_names, load_predictor, network_input, trained_network
+
+    _training_records(row, model, fold, settings.checkpoint)
+    progress("building")
+    predictor = load_predictor(model.folder, fold, settings.checkpoint, settings.device, settings.mirroring)
+    row["label_names"] = dict(label_names(predictor))
+    network = trained_network(predictor, settings.device)
+    predictor.network = network  # eager everywhere: a torch.compile wrapper would compile inside a timed run
+    shape = network_input(predictor)
+    row.update(_size(network, shape))
+    row.update(_latencies(predictor, network, shape, settings, progress))
+    progress("memory")
+    row.update(_memory(model, fold, settings))
+    if settings.test_images is not None:
+        progress("test set")
+        out = os.path.join(settings.output, TEST_PREDICTIONS, f"{model.name}_fold{fold}")
+        _fill_dice(row, "test_dice", predict_and_evaluate(predictor, model.folder, settings.test_images,
+                                                          settings.test_labels, out,
+                                                          os.path.join(settings.output, "benchmark.log")))
+
+
+def _widths_plot(row: Dict[str, object], model: TrainedModel, fold: str, output: str) -> Optional[str]:
+    from nnunet_lunet.benchmark.plots import plot_widths
+    from nnunet_lunet.pruning.pruning_log import LOG_JSON, read_log
+
+    folder = os.path.join(model.folder, f"fold_{fold}")
+    if not os.path.isfile(os.path.join(folder, LOG_JSON)):
+        return None
+    row["pruning_log"] = os.path.join(folder, LOG_JSON)
+    path = os.path.join(output, f"widths_{model.name}_fold{fold}.png")
+    plot_widths(read_log(folder), path, f"{model.name} fold {fold}")
+    row["widths_plot"] = os.path.basename(path)
+    return path
+
+
+def _failure_reason(error: BaseException) -> str:
+    from nnunet_lunet.benchmark.records import MissingRecord
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    if isinstance(error, (MissingRecord, LUnetError)):
+        return text
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _default_command_line(dataset, configuration, options: dict) -> str:
+    """``run_benchmark(...)`` with the arguments that differ from their defaults."""
+    import inspect
+    defaults = {k: p.default for k, p in inspect.signature(run_benchmark).parameters.items()}
+    given = ", ".join(f"{k}={v!r}" for k, v in options.items() if v != defaults.get(k))
+    return f"run_benchmark({dataset!r}, {configuration!r}" + (f", {given}" if given else "") + ")"
+
+
+def _resolve_device(device: Optional[str]):
+    import torch
+    name = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(name)
+    except RuntimeError:
+        raise LUnetError(f"invalid device {name!r}: use cpu or cuda (or cuda:N)") from None
+    if resolved.type not in ("cpu", "cuda"):
+        raise LUnetError(f"device {name!r} is not supported: use cpu or cuda")
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise LUnetError("--device cuda but torch sees no CUDA device: use --device cpu")
+    return resolved
+
+
+def run_benchmark(dataset: str, configuration: str, folds: Optional[Sequence] = None,
+                  trainers: Optional[Sequence[str]] = None, plans: Optional[Sequence[str]] = None,
+                  models: Optional[Sequence[Tuple[str, str, str]]] = None, output: Optional[str] = None,
+                  overwrite: bool = False, checkpoint: str = "checkpoint_final.pth", repeats: int = 5,
+                  warmup: int = DEFAULT_WARMUP, test_images: Optional[str] = None, test_labels: Optional[str] = None,
+                  reference: Optional[str] = None, device: Optional[str] = None, mirroring: bool = True,
+                  command_line: Optional[str] = None, echo: bool = True) -> str:
+    """Benchmark the models (see module rules); returns the output folder.
+
+    ``models``: exact ``(trainer, plans, configuration)`` list instead of discovery; ``mirroring``: test-time
+    mirroring in whole-case and test-set prediction (nnU-Net's default; off = ``nnUNetv2_predict --disable_tta``);
+    ``command_line``: what the report shows as the command (default: this call); ``echo``: print the table and
+    the files' paths to stdout.
+    """
+    from nnunet_lunet.benchmark.test_set import check_test_folders
+    from nnunet_lunet.datasets import require_env, resolve_dataset
+
+    if int(repeats) < 1:
+        raise LUnetError(f"--repeats {repeats}: give at least 1 timed run")
+    if int(warmup) < 0:
+        raise LUnetError(f"--warmup {warmup}: give 0 or more warm-up runs")
+    check_test_folders(test_images, test_labels)
+    folds = normalise_folds(folds)
+    dataset_name = resolve_dataset(dataset)
+    results = os.path.join(require_env("nnUNet_results"), dataset_name)
+    found = discover_models(results, configuration, trainers, plans, models)
+    _check_plans(dataset_name, plans, found)
+    if not any(os.path.isdir(m.folder) for m in found):
+        raise LUnetError(_no_models_message(dataset_name, configuration, results, trainers, plans, models))
+    ref = pick_reference(found, configuration, reference)
+    output = os.path.abspath(output or default_output(dataset_name, configuration))
+    command_line = command_line or _default_command_line(dataset, configuration, dict(
+        folds=folds, trainers=trainers, plans=plans, models=models, output=output, overwrite=overwrite,
+        checkpoint=checkpoint, repeats=repeats, warmup=warmup, test_images=test_images, test_labels=test_labels,
+        reference=reference, device=device, mirroring=mirroring))
+    torch_device = _resolve_device(device)
+    prepare_output(output, overwrite)
+    settings = Settings(device=torch_device, checkpoint=checkpoint, repeats=int(repeats), warmup=int(warmup),
+                        mirroring=mirroring, test_images=test_images and os.path.abspath(test_images),
+                        test_labels=test_labels and os.path.abspath(test_labels), output=output,
+                        preprocessed=os.path.join(require_env("nnUNet_preprocessed"), dataset_name))
+    return _benchmark(dataset_name, configuration, found, folds, ref, output, command_line, echo, settings)
+
+
+def _benchmark(dataset_name: str, configuration: str, found: Sequence[TrainedModel], folds: Optional[List[str]],
+               ref: Optional[TrainedModel], output: str, command_line: str, echo: bool, settings: Settings) -> str:
+    from tqdm import tqdm
+
+    from nnunet_lunet.benchmark.environment import describe_environment
+    from nnunet_lunet.benchmark.plots import plot_dice_vs_params, plot_latency_vs_dice
+    from nnunet_lunet.benchmark.ratios import add_ratios
+    from nnunet_lunet.benchmark.report import format_table, markdown_report, write_csv
+
+    started = time.perf_counter()
+    tasks = _tasks(found, folds)
+    several_folds = len({f for _, f in tasks}) > 1
+    rows: List[Dict[str, object]] = []
+    widths_plots: List[str] = []
+    bar = tqdm(tasks, desc="benchmark", unit="model", file=sys.stderr, dynamic_ncols=True)
+    for model, fold in bar:
+        row: Dict[str, object] = {"model": model.name, "trainer": model.trainer, "plans": model.plans,
+                                  "configuration": model.configuration, "fold": fold, "status": "ok",
+                                  "reference": "yes" if ref is not None and model == ref else "",
+                                  "label": _short_label(model, configuration, fold, several_folds)}
+        bar.set_description(f"benchmark {model.name} fold {fold}")
+        try:
+            measure_row(row, model, fold, settings, lambda step: bar.set_postfix_str(step))
+        except Exception as error:  # noqa: BLE001 - any failure of one model becomes its row's status
+            row["status"] = f"failed: {_failure_reason(error)}"
+            tqdm.write(f"[benchmark] {model.name} fold {fold}: {row['status']}", file=sys.stderr)
+        try:
+            path = _widths_plot(row, model, fold, output)
+            widths_plots += [path] if path else []
+        except Exception as error:  # noqa: BLE001 - a malformed log costs the plot, not the row
+            tqdm.write(f"[benchmark] {model.name} fold {fold}: no widths plot ({_failure_reason(error)})",
+                       file=sys.stderr)
+        rows.append(row)
+    bar.close()
+
+    environment = describe_environment(settings.device, settings.repeats, settings.warmup, settings.checkpoint,
+                                       settings.mirroring)
+    for row in rows:
+        row.update(device=environment["device"], torch_threads=environment["torch threads"],
+                   torch_version=environment["torch"], repeats=settings.repeats)
+    add_ratios(rows, ref.name if ref is not None else None)
+    title = f"{dataset_name} {configuration}"
+    plots = [os.path.join(output, "dice_vs_params.png"), os.path.join(output, "latency_vs_dice.png")]
+    plot_dice_vs_params(rows, plots[0], f"{title}: Dice vs parameters")
+    plot_latency_vs_dice(rows, plots[1], f"{title}: Dice vs latency per patch")
+    plots += widths_plots
+    write_csv(rows, os.path.join(output, "benchmark.csv"))
+    names = {k: v for row in rows for k, v in row.get("label_names", {}).items()}
+    table = format_table(rows, names)
+    notes = _notes(rows, ref, configuration, settings) + [
+        f"measuring took {time.perf_counter() - started:.0f} s (wall time)"]
+    with open(os.path.join(output, "benchmark.md"), "w") as f:
+        f.write(markdown_report(f"LUnet benchmark: {title}", command_line, environment, table, notes,
+                                [os.path.basename(p) for p in plots]))
+    if echo:
+        print(table)
+        for note in notes:
+            print(f"- {note}")
+        print(f"report: {os.path.join(output, 'benchmark.md')}")
+        print(f"csv: {os.path.join(output, 'benchmark.csv')}")
+        for p in plots:
+            print(f"plot: {p}")
+    return output
+
+
+def _notes(rows: Sequence[Dict[str, object]], ref: Optional[TrainedModel], configuration: str,
+           settings: Settings) -> List[str]:
+    notes = []
+    if ref is None:
+        notes.append(f"no reference model (nnUNetTrainer or nnUNetTrainer_smoke with nnUNetPlans and "
+                     f"{configuration}, or --reference): ratio columns are empty")
+    elif not any(r["model"] == ref.name and r["status"] == "ok" for r in rows):
+        notes.append(f"reference {ref.name} failed: ratio columns are empty")
+    else:
+        notes.append(f"reference for the x columns: {ref.name}")
+    for case in sorted({str(r["case"]) for r in rows if r.get("case")}):
+        notes.append(f"whole-case latency on: {case}")
+    for method in sorted({str(r["memory_method"]) for r in rows if r.get("memory_method")}):
+        notes.append(f"memory: {method}")
+    if settings.test_images:
+        notes.append(f"test set: images {settings.test_images}, labels {settings.test_labels}; predictions "
+                     f"in {TEST_PREDICTIONS}/")
+    failed = [r for r in rows if r["status"] != "ok"]
+    if failed:
+        notes.append(f"{len(failed)} of {len(rows)} rows failed; the others are complete")
+    return notes

@@ -1,0 +1,190 @@
+"""``nnunet-lunet benchmark`` end to end on the session's trained models, plus its width plot and
+``benchmarks/bench_networks.py``.
+
+The benchmark reads a private results folder holding links to the two session models (nnU-Net's default network
+and LUnet16, smoke budget) and one model folder with a checkpoint but no ``validation/summary.json``, so that the
+shared results folder (which the demo benchmarks too) is never touched.
+"""
+
+import csv
+import json
+import math
+import os
+
+import pytest
+from PIL import Image
+
+from cli_runner import run
+
+DEFAULT = "nnUNetTrainer_smoke__nnUNetPlans__3d_fullres"
+LUNET16 = "nnUNetTrainerLUnet16_smoke__nnUNetPlans__3d_fullres"
+UNFINISHED = "nnUNetTrainer_smoke__nnUNetPlans__3d_fullres_unfinished"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _link_model(fold_folder: str, model_folder: str, summary: bool = True) -> None:
+    """``model_folder`` with the trained model's plans, dataset.json and fold_0 files, as links."""
+    source = os.path.dirname(fold_folder)
+    os.makedirs(os.path.join(model_folder, "fold_0"))
+    for name in ("plans.json", "dataset.json"):
+        os.symlink(os.path.join(source, name), os.path.join(model_folder, name))
+    os.symlink(os.path.join(fold_folder, "checkpoint_final.pth"),
+               os.path.join(model_folder, "fold_0", "checkpoint_final.pth"))
+    if summary:
+        os.symlink(os.path.join(fold_folder, "validation"), os.path.join(model_folder, "fold_0", "validation"))
+
+
+@pytest.fixture(scope="module")
+def bench(planned_dataset, train, tmp_path_factory):
+    """The benchmark run once: ``(env, output folder, completed process, {model: source fold folder})``."""
+    folds = {DEFAULT: train("3d_fullres", "nnUNetTrainer_smoke"),
+             LUNET16: train("3d_fullres", "nnUNetTrainerLUnet16_smoke")}
+    root = tmp_path_factory.mktemp("benchmark")
+    results = root / "results" / planned_dataset.name
+    for name, fold in folds.items():
+        _link_model(fold, str(results / name))
+    _link_model(folds[DEFAULT], str(results / UNFINISHED), summary=False)
+    env = dict(planned_dataset.env, nnUNet_results=str(root / "results"))
+    out = root / "out"
+    result = run(["nnunet-lunet", "benchmark", "-d", planned_dataset.dataset_id, "-c", "3d_fullres", "-o", out,
+                  "--repeats", 1, "--warmup", 1, "--disable-tta", "--device", "cpu",
+                  "--test-images", os.path.join(planned_dataset.raw, "imagesTs"),
+                  "--test-labels", os.path.join(planned_dataset.raw, "labelsTs")], env)
+    return env, str(out), result, folds
+
+
+def _rows(out):
+    with open(os.path.join(out, "benchmark.csv")) as f:
+        return {r["model"]: r for r in csv.DictReader(f)}
+
+
+def _own_parameter_counts(fold_folder):
+    """Parameters of the default network and of LUnet16, built from the model's plans by the trainers themselves."""
+    from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
+
+    from nnunet_lunet.model_stats import count_parameters
+    from nnunet_lunet.trainers import nnUNetTrainer_smoke, nnUNetTrainerLUnet16_smoke
+
+    model = os.path.dirname(fold_folder)
+    with open(os.path.join(model, "plans.json")) as f:
+        plans = PlansManager(json.load(f))
+    with open(os.path.join(model, "dataset.json")) as f:
+        n_out = plans.get_label_manager(json.load(f)).num_segmentation_heads
+    cm = plans.get_configuration("3d_fullres")
+    return {name: count_parameters(trainer.build_network_architecture(plans, cm, 1, n_out, False))
+            for name, trainer in ((DEFAULT, nnUNetTrainer_smoke), (LUNET16, nnUNetTrainerLUnet16_smoke))}
+
+
+def test_benchmark_writes_report_csv_and_plots(bench):
+    env, out, result, folds = bench
+    for name in ("benchmark.md", "benchmark.csv", "dice_vs_params.png", "latency_vs_dice.png"):
+        assert os.path.isfile(os.path.join(out, name)), name
+    for plot in ("dice_vs_params.png", "latency_vs_dice.png"):
+        path = os.path.join(out, plot)
+        with open(path, "rb") as f:
+            assert f.read(8) == PNG_MAGIC
+        with Image.open(path) as image:
+            image.verify()
+        assert f"plot: {path}" in result.stdout
+    with open(os.path.join(out, "benchmark.md")) as f:
+        report = f.read()
+    assert "nnunet-lunet benchmark -d 990 -c 3d_fullres" in report and "torch threads" in report
+    for model in (DEFAULT, LUNET16, UNFINISHED):
+        assert model in report and model in result.stdout  # the table is printed too
+
+
+def test_rows_hold_the_networks_own_parameter_counts_and_the_folds_dice(bench):
+    env, out, result, folds = bench
+    rows = _rows(out)
+    assert set(rows) == {DEFAULT, LUNET16, UNFINISHED}
+    own = _own_parameter_counts(folds[DEFAULT])
+    for model in (DEFAULT, LUNET16):
+        row = rows[model]
+        assert row["status"] == "ok" and row["fold"] == "0"
+        assert int(row["parameters"]) == own[model]
+        with open(os.path.join(folds[model], "validation", "summary.json")) as f:
+            summary = json.load(f)
+        assert float(row["val_dice_mean"]) == summary["foreground_mean"]["Dice"]
+        for label, metrics in summary["mean"].items():
+            assert float(row[f"val_dice_{label}"]) == metrics["Dice"]
+        for column in ("macs_per_patch", "latency_patch_median_ms", "latency_case_median_s",
+                       "memory_train_peak_mib", "memory_inference_peak_mib", "epoch_time_median_s"):
+            assert float(row[column]) > 0, column
+        assert float(row["memory_train_delta_mib"]) > 0
+        assert row["case"].startswith("preprocessed case")
+        assert 0 <= float(row["test_dice_mean"]) <= 1
+        assert os.path.isfile(os.path.join(out, "test_predictions", f"{model}_fold0", "summary.json"))
+    assert rows[DEFAULT]["reference"] == "yes" and float(rows[DEFAULT]["parameters_ratio"]) == 1.0
+    assert math.isclose(float(rows[LUNET16]["parameters_ratio"]), own[DEFAULT] / own[LUNET16])
+
+
+def test_a_model_without_validation_summary_is_a_failed_row(bench):
+    env, out, result, folds = bench
+    row = _rows(out)[UNFINISHED]
+    assert row["status"].startswith("failed: no validation/summary.json")
+    assert row["parameters"] == "" and row["parameters_ratio"] == ""
+
+
+def test_existing_output_folder_is_refused_without_overwrite(bench, planned_dataset):
+    env, out, result, folds = bench
+    before = {name: os.path.getmtime(os.path.join(out, name)) for name in os.listdir(out)}
+    again = run(["nnunet-lunet", "benchmark", "-d", planned_dataset.dataset_id, "-c", "3d_fullres", "-o", out],
+                env, check=False)
+    assert again.returncode == 2 and again.stderr.startswith("error: ") and "--overwrite" in again.stderr
+    assert {name: os.path.getmtime(os.path.join(out, name)) for name in os.listdir(out)} == before
+
+
+def test_no_models_is_an_error(bench, planned_dataset, tmp_path):
+    env, out, result, folds = bench
+    missing = run(["nnunet-lunet", "benchmark", "-d", planned_dataset.dataset_id, "-c", "2d", "-o", tmp_path / "b"],
+                  env, check=False)
+    assert missing.returncode == 2 and "error: no trained model of Dataset990_LUnetSynthetic" in missing.stderr
+    assert not os.path.exists(tmp_path / "b")
+
+
+def test_model_discovery_and_reference_rules(tmp_path):
+    from nnunet_lunet.benchmark.discovery import discover_models, pick_reference
+
+    for name in ("nnUNetTrainer__nnUNetPlans__3d_fullres", "nnUNetTrainer_smoke__nnUNetPlans__3d_fullres",
+                 "nnUNetTrainerLUnet16__nnUNetPlans__3d_fullres", "nnUNetTrainer__nnUNetPlans_lunet__3d_fullres_lunet8",
+                 "nnUNetTrainer__nnUNetPlans__3d_fullres_pruned_x_f0", "nnUNetTrainer__nnUNetPlans__3d_lowres",
+                 "nnUNetTrainer__nnUNetPlans__3d_fullresX", "lunet_benchmark_3d_fullres"):
+        os.makedirs(tmp_path / name)
+    models = discover_models(str(tmp_path), "3d_fullres")
+    assert [m.configuration for m in models] == ["3d_fullres", "3d_fullres_pruned_x_f0", "3d_fullres_lunet8",
+                                                 "3d_fullres", "3d_fullres"]
+    assert pick_reference(models, "3d_fullres").name == "nnUNetTrainer__nnUNetPlans__3d_fullres"
+    assert [m.trainer for m in discover_models(str(tmp_path), "3d_fullres", trainers=["nnUNetTrainerLUnet16"])] == [
+        "nnUNetTrainerLUnet16"]
+    lunet_plans_only = discover_models(str(tmp_path), "3d_fullres", plans=["nnUNetPlans_lunet"])
+    assert pick_reference(lunet_plans_only, "3d_fullres") is None
+    assert pick_reference(models, "3d_fullres", "nnUNetTrainerLUnet16").trainer == "nnUNetTrainerLUnet16"
+
+
+def test_widths_plot_of_a_pruning_log(tmp_path):
+    from nnunet_lunet.benchmark.plots import plot_widths, width_trajectories
+
+    log = {"criterion": "stamp", "original_widths": {"encoder": [[32, 32], [64, 64], [128, 128]],
+                                                     "decoder": [[64, 64], [32, 32]]},
+           "steps": [{"step": 1, "epoch": 2, "encoder_stage_widths": [30, 50, 90], "decoder_stage_widths": [60, 31],
+                      "parameters": 1000, "channels": 500, "pseudo_dice": None, "extra": "ignored"},
+                     {"step": 2, "epoch": 4, "encoder_stage_widths": [29, 40, 60], "decoder_stage_widths": [50, 30],
+                      "parameters": 800, "channels": 400, "pseudo_dice": 0.5}]}
+    steps, lines = width_trajectories(log)
+    assert steps == [0, 1, 2]
+    assert lines["encoder stage 2"] == [128, 90, 60] and lines["decoder stage 0"] == [64, 60, 50]
+    path = tmp_path / "widths.png"
+    plot_widths(log, str(path), "run")
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+
+
+def test_bench_networks_script_times_default_and_variants(planned_dataset):
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks",
+                          "bench_networks.py")
+    result = run(["python", script, "--plans-file", os.path.join(planned_dataset.preprocessed, "nnUNetPlans.json"),
+                  "-c", "3d_fullres", "--widths", 8, "--scales", "--repeats", 1, "--warmup", 0],
+                 planned_dataset.env)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert "MACs ratio" in lines[0] and "forward ratio" in lines[0]
+    assert lines[1].startswith("| default ") and "| 1.00x " in lines[1] and lines[2].startswith("| lunet8 ")
