@@ -17,13 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"nnunet_lunet.commands.{name}")
-        except ModuleNotFoundError as e:
-            if e.name != f"nnunet_lunet.commands.{name}":
-                raise
-            continue  # a command not shipped in this build
-        module.add_parser(subparsers)
+        importlib.import_module(f"nnunet_lunet.commands.{name}").add_parser(subparsers)
     return parser
 
 

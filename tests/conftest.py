@@ -57,9 +57,12 @@ def planned_dataset(nnunet_env) -> PlannedDataset:
 
 @pytest.fixture(scope="session")
 def lunet_plans(planned_dataset) -> str:
-    """``nnunet-lunet plan`` run once with its defaults; returns the written plans name."""
-    run(["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id], planned_dataset.env)
-    return "nnUNetPlans_lunet"
+    """``nnunet-lunet plan`` run once with its default widths and scales; returns the written plans name.
+
+    Not the default name, ``nnUNetPlans_lunet``: the demo test writes that one for 3d_fullres only.
+    """
+    run(["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id, "-o", "nnUNetPlans_lunettest"], planned_dataset.env)
+    return "nnUNetPlans_lunettest"
 
 
 @pytest.fixture(scope="session")

@@ -43,8 +43,8 @@ def test_written_plans_load_and_build_with_nnunet(planned_dataset, lunet_plans):
 def test_plan_refuses_to_overwrite_and_keeps_the_file(planned_dataset, lunet_plans):
     path = os.path.join(planned_dataset.preprocessed, lunet_plans + ".json")
     before = _digest(path)
-    result = run(["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id, "--widths", 4], planned_dataset.env,
-                 check=False)
+    result = run(["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id, "--widths", 4, "-o", lunet_plans],
+                 planned_dataset.env, check=False)
     assert result.returncode != 0
     assert "--overwrite" in result.stderr and result.stderr.count("\n") == 1
     assert _digest(path) == before
