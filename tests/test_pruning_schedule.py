@@ -3,7 +3,8 @@
 import pytest
 
 from nnunet_lunet.pruning.layer_widths import count_channels
-from nnunet_lunet.pruning.network import PrunedPlainConvUNet, count_parameters
+from nnunet_lunet.model_stats import count_parameters
+from nnunet_lunet.pruning.network import PrunedPlainConvUNet
 from nnunet_lunet.pruning.schedule import PruningSchedule, check_target_reachable, min_channel_fraction
 from small_unets import small_unet_kwargs
 

@@ -9,6 +9,7 @@ from dynamic_network_architectures.architectures.unet import PlainConvUNet
 from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
 from torch import nn
 
+from nnunet_lunet.model_stats import count_parameters
 from nnunet_lunet.pruning.layer_widths import (
     count_channels,
     layer_names,
@@ -19,7 +20,6 @@ from nnunet_lunet.pruning.layer_widths import (
 from nnunet_lunet.pruning.network import (
     PrunedPlainConvUNet,
     check_consistent,
-    count_parameters,
     count_parameters_for_widths,
 )
 from nnunet_lunet.pruning.surgery import prune_channels, prune_many

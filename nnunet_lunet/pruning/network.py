@@ -127,11 +127,6 @@ def expected_state_shapes(net: nn.Module, widths: LayerWidths) -> Dict[str, Tupl
     return shapes
 
 
-def count_parameters(net: nn.Module) -> int:
-    """Number of trainable parameters (each shared module counted once)."""
-    return sum(p.numel() for p in net.parameters())
-
-
 def count_parameters_for_widths(net: nn.Module, widths: LayerWidths) -> int:
     """Number of parameters the net would have at ``widths`` (the net itself is not changed)."""
     channels = conv_channels_for_widths(net, widths)
