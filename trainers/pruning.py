@@ -17,7 +17,6 @@ pickling and no per-fold plans are needed. Checkpoints also carry ``checkpoint['
 generator state) so that ``nnUNetv2_train ... --c`` resumes at the exact widths and schedule position.
 """
 
-import copy
 from dataclasses import asdict
 from typing import Optional, Union
 
