@@ -24,13 +24,9 @@ def require_env(name: str) -> str:
 
 
 def _candidates(dataset_id: int) -> list:
-    prefix = f"Dataset{dataset_id:03d}_"
-    found = set()
-    for var in ENV_VARS:
-        folder = os.environ.get(var)
-        if folder and os.path.isdir(folder):
-            found.update(d for d in os.listdir(folder) if d.startswith(prefix))
-    return sorted(found)
+    """Dataset folder names with this id in nnU-Net's three folders (nnU-Net's own search)."""
+    from nnunetv2.utilities.dataset_name_id_conversion import find_candidate_datasets
+    return sorted(str(name) for name in find_candidate_datasets(dataset_id))
 
 
 def resolve_dataset(dataset: str) -> str:
