@@ -5,11 +5,15 @@ nnU-Net finds them by name (``-tr``) through ``nnunet_lunet/ext_trainers``; see 
 
 from nnunet_lunet.trainers.lunet import nnUNetTrainerLUnet, nnUNetTrainerLUnet16, nnUNetTrainerLUnet8
 from nnunet_lunet.trainers.pruning import nnUNetTrainerPruneRandomInLayer, nnUNetTrainerPruneWidest, nnUNetTrainerSTAMP
-from nnunet_lunet.trainers.smoke import (nnUNetTrainer_smoke, nnUNetTrainerLUnet16_smoke, nnUNetTrainerLUnet8_smoke,
-                                         nnUNetTrainerLUnet_smoke, nnUNetTrainerPruneRandomInLayer_smoke,
+from nnunet_lunet.trainers.recipes import nnUNetTrainerLeanRecipe, nnUNetTrainerMomentum095
+from nnunet_lunet.trainers.smoke import (nnUNetTrainer_smoke, nnUNetTrainerLeanRecipe_smoke, nnUNetTrainerLUnet16_smoke,
+                                         nnUNetTrainerLUnet8_smoke, nnUNetTrainerLUnet_smoke,
+                                         nnUNetTrainerMomentum095_smoke, nnUNetTrainerPruneRandomInLayer_smoke,
                                          nnUNetTrainerPruneWidest_smoke, nnUNetTrainerSTAMP_smoke)
 
 __all__ = [
+    "nnUNetTrainerLeanRecipe", "nnUNetTrainerMomentum095", "nnUNetTrainerLeanRecipe_smoke",
+    "nnUNetTrainerMomentum095_smoke",
     "nnUNetTrainerLUnet", "nnUNetTrainerLUnet16", "nnUNetTrainerLUnet8",
     "nnUNetTrainer_smoke", "nnUNetTrainerLUnet_smoke", "nnUNetTrainerLUnet16_smoke", "nnUNetTrainerLUnet8_smoke",
     "nnUNetTrainerSTAMP", "nnUNetTrainerPruneRandomInLayer", "nnUNetTrainerPruneWidest",

@@ -1,23 +1,27 @@
 """Trainers that train a Lean U-Net (one width at every stage) in place of nnU-Net's default PlainConvUNet.
 
-Only ``build_network_architecture`` is overridden. nnU-Net's predictor calls the same hook
+The network: only ``build_network_architecture`` is overridden. nnU-Net's predictor calls the same hook
 (``nnUNetv2_predict ... -tr nnUNetTrainerLUnet``), so training and inference build the same network.
+The recipe: the lean recipe (Adam lr 1e-3, poly; ``nnunet_lunet.trainers.recipes``), because nnU-Net's SGD with
+momentum 0.99 leaves thin networks at "all background". For a LUnet under nnU-Net's own recipe, train the flat plans
+with the standard trainer instead: ``-p nnUNetPlans_lunet -c 3d_fullres_lunet16 -tr nnUNetTrainer``.
 """
 
 import copy
 
-from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
 from nnunetv2.utilities.plans_handling.plans_handler import ConfigurationManager, PlansManager
 from torch import nn
 
 from nnunet_lunet.architecture import PLAIN_CONV_UNET
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.trainers.recipes import nnUNetTrainerLeanRecipe
 from nnunet_lunet.widths import flat_widths
 
 
-class nnUNetTrainerLUnet(nnUNetTrainer):
-    """LUnet with nnU-Net's base width, 32 channels at every stage; subclasses change ``lunet_width`` only."""
+class nnUNetTrainerLUnet(nnUNetTrainerLeanRecipe):
+    """LUnet with nnU-Net's base width, 32 channels at every stage, trained with the lean recipe; subclasses change
+    ``lunet_width`` only."""
 
     lunet_width = 32
 

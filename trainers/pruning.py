@@ -22,7 +22,6 @@ from typing import Optional, Union
 
 import numpy as np
 import torch
-from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
 from nnunetv2.utilities.plans_handling.plans_handler import ConfigurationManager, PlansManager
 from torch import nn
@@ -40,10 +39,13 @@ from nnunet_lunet.pruning.pruning_log import new_log, read_log, step_record, wri
 from nnunet_lunet.pruning.schedule import PruningSchedule, check_target_reachable
 from nnunet_lunet.pruning.surgery import decision_size, prune_many
 from nnunet_lunet.pruning.targeted_dropout import TargetedDropout
+from nnunet_lunet.trainers.recipes import nnUNetTrainerLeanRecipe
 
 
-class nnUNetTrainerSTAMP(nnUNetTrainer):
-    """STAMP (Dinsdale et al. 2022): activation-based criterion and targeted dropout, on nnU-Net's own network."""
+class nnUNetTrainerSTAMP(nnUNetTrainerLeanRecipe):
+    """STAMP (Dinsdale et al. 2022): activation-based criterion and targeted dropout, on nnU-Net's own network.
+
+    Trained with the lean recipe (Adam lr 1e-3, poly), as the networks it produces become thin (see ``recipes``)."""
 
     pruning_criterion = "stamp"
     pruning_warmup_epochs = 50

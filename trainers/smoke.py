@@ -5,10 +5,19 @@ from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 from nnunet_lunet.trainers.budget import SmokeBudget
 from nnunet_lunet.trainers.lunet import nnUNetTrainerLUnet, nnUNetTrainerLUnet16, nnUNetTrainerLUnet8
 from nnunet_lunet.trainers.pruning import nnUNetTrainerPruneRandomInLayer, nnUNetTrainerPruneWidest, nnUNetTrainerSTAMP
+from nnunet_lunet.trainers.recipes import nnUNetTrainerLeanRecipe, nnUNetTrainerMomentum095
 
 
 class nnUNetTrainer_smoke(SmokeBudget, nnUNetTrainer):
-    """nnU-Net's default network with the smoke budget: the baseline for LUnet and pruning at equal budget."""
+    """nnU-Net's own recipe (SGD, momentum 0.99) with the smoke budget: what nnU-Net users train today."""
+
+
+class nnUNetTrainerLeanRecipe_smoke(SmokeBudget, nnUNetTrainerLeanRecipe):
+    """The LUnet trainers' recipe on the plans' own network: the equal-recipe baseline for LUnet and pruning."""
+
+
+class nnUNetTrainerMomentum095_smoke(SmokeBudget, nnUNetTrainerMomentum095):
+    pass
 
 
 class nnUNetTrainerLUnet_smoke(SmokeBudget, nnUNetTrainerLUnet):
