@@ -2,13 +2,15 @@
 
 import json
 import os
-from typing import Optional
+from functools import lru_cache
+from typing import Callable, Optional
 
 from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
 from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 from torch import nn
 
 from nnunet_lunet.datasets import require_env
+from nnunet_lunet.model_stats import count_parameters
 
 
 def load_dataset_json(dataset_name: str) -> dict:
@@ -25,15 +27,32 @@ def io_channels(plans: dict, dataset_json: dict) -> tuple:
     return n_in, n_out
 
 
-def build_from_plans(plans: dict, configuration: str, dataset_json: dict, deep_supervision: bool = False,
-                     architecture: Optional[dict] = None) -> nn.Module:
-    """The configuration's network (or ``architecture`` in its place), initialised as nnU-Net initialises it."""
-    cm = PlansManager(plans).get_configuration(configuration)
+def build_architecture(plans: dict, dataset_json: dict, architecture: dict,
+                       deep_supervision: bool = False) -> nn.Module:
+    """The network a plans ``architecture`` dict describes, with the dataset's channels, initialised as nnU-Net does."""
     n_in, n_out = io_channels(plans, dataset_json)
-    if architecture is None:
-        return get_network_from_plans(cm.network_arch_class_name, cm.network_arch_init_kwargs,
-                                      cm.network_arch_init_kwargs_req_import, n_in, n_out,
-                                      allow_init=True, deep_supervision=deep_supervision)
     return get_network_from_plans(architecture["network_class_name"], architecture["arch_kwargs"],
                                   architecture["_kw_requires_import"], n_in, n_out,
                                   allow_init=True, deep_supervision=deep_supervision)
+
+
+def build_from_plans(plans: dict, configuration: str, dataset_json: dict, deep_supervision: bool = False,
+                     architecture: Optional[dict] = None) -> nn.Module:
+    """The configuration's network (or ``architecture`` in its place), initialised as nnU-Net initialises it."""
+    if architecture is None:
+        cm = PlansManager(plans).get_configuration(configuration)
+        architecture = {"network_class_name": cm.network_arch_class_name, "arch_kwargs": cm.network_arch_init_kwargs,
+                        "_kw_requires_import": cm.network_arch_init_kwargs_req_import}
+    return build_architecture(plans, dataset_json, architecture, deep_supervision)
+
+
+def parameter_counter(plans: dict, dataset_json: dict) -> Callable[[dict], int]:
+    """``count(architecture) -> parameters`` of that network with the dataset's channels (deep supervision on, as
+    trained); memoised, since width searches ask for the same network more than once."""
+
+    @lru_cache(maxsize=None)
+    def by_json(architecture_json: str) -> int:
+        return count_parameters(build_architecture(plans, dataset_json, json.loads(architecture_json),
+                                                   deep_supervision=True))
+
+    return lambda architecture: by_json(json.dumps(architecture, sort_keys=True))

@@ -8,10 +8,14 @@ nnU-Net's default PlainConvUNet doubles the width at every stage, capped: ``min(
 - **scaled** (the paper's "Unet 75/50/25%" baselines): every default width multiplied by ``s`` in (0, 1], rounded
   to the nearest integer, with a floor of 1 channel: ``max(1, round(s * w))``. The shape (doubling) is kept.
 
-Configuration names derived from a source configuration ``C``: ``C_lunet{N}`` and ``C_scaled{round(100 s)}``.
+- **matched** (the paper's equal-size baseline): the scaled rule with the scale ``s`` whose parameter count is
+  nearest that of LUnet ``N`` on the same configuration (``matching_scale``).
+
+Configuration names derived from a source configuration ``C``: ``C_lunet{N}``, ``C_scaled{round(100 s)}`` and
+``C_scaled_as_lunet{N}``.
 """
 
-from typing import List, Sequence
+from typing import Callable, List, Sequence
 
 from nnunet_lunet.errors import LUnetError
 
@@ -50,3 +54,28 @@ def flat_name(width: int) -> str:
 def scaled_name(scale: float) -> str:
     """Suffix of a scaled configuration, e.g. ``scaled50`` for 0.5."""
     return f"scaled{round(100 * check_scale(scale))}"
+
+
+def matched_name(width: int) -> str:
+    """Suffix of the scaled configuration whose size matches LUnet ``width``, e.g. ``scaled_as_lunet16``."""
+    return f"scaled_as_{flat_name(width)}"
+
+
+def matching_scale(count: Callable[[float], int], target: int, resolution: float = 1e-4) -> float:
+    """The scale in (0, 1] whose ``count(scale)`` is nearest ``target`` (ties: the larger scale).
+
+    ``count`` (e.g. the parameters of the scaled network) must not decrease with the scale; bisection to
+    ``resolution``, then the better of the two scales that bracket the target.
+    """
+    if count(1.0) <= target:
+        return 1.0
+    lo, hi = 0.0, 1.0  # count(lo) < target <= count(hi); lo = 0 stands for "below every scale"
+    while hi - lo > resolution:
+        mid = (lo + hi) / 2
+        if count(mid) >= target:
+            hi = mid
+        else:
+            lo = mid
+    if lo == 0.0 or abs(count(hi) - target) <= abs(count(lo) - target):
+        return hi
+    return lo

@@ -11,34 +11,51 @@ or batch for a thinner network, because its memory estimate shrinks.
 
 import copy
 from dataclasses import dataclass
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, List, Tuple
 
 from nnunet_lunet.architecture import default_widths, require_supported, with_widths
 from nnunet_lunet.datasets import resolved_configuration
-from nnunet_lunet.widths import check_scale, check_width, flat_name, flat_widths, scaled_name, scaled_widths
+from nnunet_lunet.widths import (check_scale, check_width, flat_name, flat_widths, matched_name, matching_scale,
+                                 scaled_name, scaled_widths)
 
 
 @dataclass(frozen=True)
 class WidthVariant:
-    """A named rule mapping a configuration's default per-stage widths to new ones."""
+    """A named rule mapping a configuration's network (its plans ``architecture`` dict) to per-stage widths."""
 
     suffix: str
-    rule: Callable[[Sequence[int]], List[int]]
+    rule: Callable[[dict], List[int]]
 
-    def widths(self, default: Sequence[int]) -> List[int]:
-        return self.rule(default)
+    def widths(self, architecture: dict) -> List[int]:
+        return self.rule(architecture)
 
 
 def flat_variant(width: int) -> WidthVariant:
     """LUnet: ``width`` channels at every stage."""
     width = check_width(width)
-    return WidthVariant(flat_name(width), lambda default: flat_widths(width, len(default)))
+    return WidthVariant(flat_name(width), lambda arch: flat_widths(width, len(default_widths(arch))))
 
 
 def scaled_variant(scale: float) -> WidthVariant:
     """The default widths times ``scale`` (floor 1)."""
     scale = check_scale(scale)
-    return WidthVariant(scaled_name(scale), lambda default: scaled_widths(default, scale))
+    return WidthVariant(scaled_name(scale), lambda arch: scaled_widths(default_widths(arch), scale))
+
+
+def matched_variant(width: int, count_parameters: Callable[[dict], int]) -> WidthVariant:
+    """The default widths scaled so that the network's parameter count is nearest LUnet ``width``'s on the same
+    configuration: the paper's "standard U-Net of the same size". ``count_parameters`` counts an architecture dict's
+    network (with the dataset's input channels and classes)."""
+    width = check_width(width)
+
+    def rule(architecture: dict) -> List[int]:
+        default = default_widths(architecture)
+        target = count_parameters(with_widths(architecture, flat_widths(width, len(default))))
+        scale = matching_scale(lambda s: count_parameters(with_widths(architecture, scaled_widths(default, s))),
+                               target)
+        return scaled_widths(default, scale)
+
+    return WidthVariant(matched_name(width), rule)
 
 
 def is_variant_source(plans: dict, configuration: str) -> bool:
@@ -53,10 +70,16 @@ def derive_configuration(plans: dict, source: str, variant: WidthVariant) -> Tup
     """The name and plans entry of ``variant`` applied to configuration ``source`` of ``plans``."""
     resolved = resolved_configuration(plans, source)
     require_supported(resolved["architecture"], source)
-    widths = variant.widths(default_widths(resolved["architecture"]))
+    widths = variant.widths(resolved["architecture"])
     return f"{source}_{variant.suffix}", derived_configuration(source, with_widths(resolved["architecture"], widths))
 
 
 def derived_configuration(source: str, architecture: dict) -> dict:
     """A configuration that is ``source`` in all but its network: the one template every variant uses."""
     return {"inherits_from": source, "architecture": copy.deepcopy(architecture)}
+
+
+def with_batch_size(plans: dict, configuration: str, batch_size: int) -> dict:
+    """``configuration``'s own plans entry with another batch size (its variants inherit it)."""
+    assert batch_size >= 1, f"expected a batch size >= 1, got {batch_size}"
+    return dict(copy.deepcopy(plans["configurations"][configuration]), batch_size=int(batch_size))

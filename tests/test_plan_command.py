@@ -69,6 +69,8 @@ def test_plan_overwrite_with_custom_name(planned_dataset):
     (["-d", 990, "--scales", 1.5, "-o", "x"], "invalid scale 1.5"),
     (["-d", 990, "--scales", 0, "-o", "x"], "invalid scale 0"),
     (["-d", 990, "-o", "nnUNetPlans"], "equals the source plans"),
+    (["-d", 990, "--match-parameters", 0, "-o", "x"], "invalid width 0"),
+    (["-d", 990, "--batch-size", 0, "-o", "x"], "--batch-size must be at least 1"),
 ])
 def test_plan_bad_input_is_one_clear_line_and_writes_nothing(planned_dataset, args, message):
     before = sorted(os.listdir(planned_dataset.preprocessed))
@@ -77,6 +79,32 @@ def test_plan_bad_input_is_one_clear_line_and_writes_nothing(planned_dataset, ar
     assert message in result.stderr
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert sorted(os.listdir(planned_dataset.preprocessed)) == before
+
+
+def test_plan_matched_size_and_batch_size(planned_dataset):
+    """``--match-parameters 16``: the default shape scaled to LUnet16's size; ``--batch-size 2`` for all."""
+    run(["nnunet-lunet", "plan", "-d", 990, "-c", "3d_fullres", "--widths", 16, "--scales", "--match-parameters", 16,
+         "--batch-size", 1, "-o", "nnUNetPlans_matched"], planned_dataset.env)
+    manager = PlansManager(os.path.join(planned_dataset.preprocessed, "nnUNetPlans_matched.json"))
+    default = PlansManager(os.path.join(planned_dataset.preprocessed, "nnUNetPlans.json")).get_configuration(
+        "3d_fullres")
+    assert default.batch_size != 1  # else the test below proves nothing
+
+    def parameters(configuration):
+        cm = manager.get_configuration(configuration)
+        assert cm.batch_size == 1 and cm.patch_size == default.patch_size
+        net = get_network_from_plans(cm.network_arch_class_name, cm.network_arch_init_kwargs,
+                                     cm.network_arch_init_kwargs_req_import, 1, 3, deep_supervision=True)
+        return sum(p.numel() for p in net.parameters()), cm.network_arch_init_kwargs["features_per_stage"]
+
+    lunet, _ = parameters("3d_fullres_lunet16")
+    matched, widths = parameters("3d_fullres_scaled_as_lunet16")
+    full, full_widths = parameters("3d_fullres")
+    assert abs(matched - lunet) / lunet < 0.1, (matched, lunet)
+    # The default's shape: a width that doubles per stage (up to rounding), not a flat one.
+    assert widths == sorted(widths) and widths[-1] > 3 * widths[1]
+    assert full_widths == default.network_arch_init_kwargs["features_per_stage"]
+    assert full > 10 * matched
 
 
 def test_plan_refuses_a_dataset_that_is_not_preprocessed(planned_dataset, tmp_path):

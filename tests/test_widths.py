@@ -1,7 +1,7 @@
 import pytest
 
 from nnunet_lunet.errors import LUnetError
-from nnunet_lunet.widths import flat_name, flat_widths, scaled_name, scaled_widths
+from nnunet_lunet.widths import flat_name, flat_widths, matching_scale, scaled_name, scaled_widths
 
 
 def test_flat_widths_are_constant():
@@ -34,3 +34,16 @@ def test_names():
     assert flat_name(16) == "lunet16"
     assert scaled_name(0.75) == "scaled75"
     assert scaled_name(0.25) == "scaled25"
+
+
+def test_matching_scale_finds_the_nearest_count():
+    count = lambda s: round(1000 * s ** 2)  # noqa: E731  a monotone stand-in for a parameter count
+    assert abs(matching_scale(count, 250) - 0.5) < 1e-3
+    assert matching_scale(count, 2000) == 1.0  # beyond the largest network: the default itself
+    assert count(matching_scale(count, 1)) in (0, 1, 2)
+
+
+def test_matching_scale_picks_the_nearer_of_two_steps():
+    steps = lambda s: 100 if s < 0.5 else 200  # noqa: E731  widths change in steps: no scale hits 140 exactly
+    assert steps(matching_scale(steps, 140)) == 100
+    assert steps(matching_scale(steps, 160)) == 200

@@ -16,12 +16,25 @@ def add_width_options(parser) -> None:
                         help=f"flat LUnet widths, one configuration each (default: {DEFAULT_WIDTHS})")
     parser.add_argument("--scales", nargs="*", type=float, default=DEFAULT_SCALES,
                         help=f"scales of the default widths, in (0, 1] (default: {DEFAULT_SCALES})")
+    parser.add_argument("--match-parameters", nargs="*", type=int, default=[], metavar="WIDTH",
+                        help="for each WIDTH, the default widths scaled so that the parameter count is nearest "
+                             "LUnet WIDTH's (configuration <config>_scaled_as_lunet<WIDTH>: the paper's equal-size "
+                             "baseline)")
 
 
-def variants_from(args) -> list:
-    """Validated width variants (flat first, then scaled) from ``--widths``/``--scales``."""
-    from nnunet_lunet.plans.variants import flat_variant, scaled_variant
-    return [flat_variant(w) for w in args.widths] + [scaled_variant(s) for s in args.scales]
+def variants_from(args, count_parameters=None) -> list:
+    """Validated width variants (flat, scaled, then matched) from ``--widths``/``--scales``/``--match-parameters``.
+
+    ``count_parameters(architecture) -> int`` is needed only for ``--match-parameters``; without it the matched
+    widths are only validated (so that bad input fails before any file is read).
+    """
+    from nnunet_lunet.plans.variants import flat_variant, matched_variant, scaled_variant
+    from nnunet_lunet.widths import check_width
+    variants = [flat_variant(w) for w in args.widths] + [scaled_variant(s) for s in args.scales]
+    matched = [check_width(w) for w in args.match_parameters]
+    if count_parameters is not None:
+        variants += [matched_variant(w, count_parameters) for w in matched]
+    return variants
 
 
 def source_configurations(plans: dict, requested) -> list:

@@ -1,6 +1,7 @@
 """``nnunet-lunet plan``: write flat (LUnet) and scaled-width configurations for a dataset nnU-Net has planned."""
 
 from nnunet_lunet.commands.options import add_dataset_options, add_width_options, source_configurations, variants_from
+from nnunet_lunet.errors import LUnetError
 
 HELP = "write a plans file with flat (LUnet) and scaled-width configurations"
 
@@ -13,28 +14,39 @@ def add_parser(subparsers) -> None:
     add_width_options(p)
     p.add_argument("-o", "--output-plans", default=None, help="name of the plans file to write "
                                                               "(default: <plans>_lunet)")
+    p.add_argument("--batch-size", type=int, default=None, help="batch size of the source configurations and their "
+                   "variants in the written plans (default: the source plans'); e.g. 2 for a CPU budget")
     p.add_argument("--overwrite", action="store_true", help="replace the output plans file if it exists")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from nnunet_lunet.datasets import load_plans, require_preprocessed, resolve_dataset
-    from nnunet_lunet.plans.variants import derive_configuration
+    from nnunet_lunet.plans.variants import derive_configuration, with_batch_size
     from nnunet_lunet.plans.writer import check_target, write_plans_with
+    from nnunet_lunet.plans_networks import load_dataset_json, parameter_counter
 
-    variants = variants_from(args)  # invalid widths/scales fail before any file is read
+    variants_from(args)  # invalid widths/scales fail before any file is read
+    if args.batch_size is not None and args.batch_size < 1:
+        raise LUnetError(f"--batch-size must be at least 1, got {args.batch_size}")
     dataset = resolve_dataset(args.dataset)
     target = args.output_plans or f"{args.plans}_lunet"
     check_target(dataset, args.plans, target, args.overwrite)
     plans = load_plans(dataset, args.plans)
     sources = source_configurations(plans, args.configurations)
+    variants = variants_from(args, parameter_counter(plans, load_dataset_json(dataset)))
     added = dict(derive_configuration(plans, c, v) for c in sources for v in variants)
     for c in sources:
         require_preprocessed(dataset, plans, c)
+    if args.batch_size is not None:  # the variants inherit it from their source
+        added.update({c: with_batch_size(plans, c, args.batch_size) for c in sources})
     path = write_plans_with(dataset, args.plans, target, added, overwrite=args.overwrite)
     print(f"wrote {path} with {len(added)} configurations:")
     for name, cfg in added.items():
-        print(f"  {name:32s} widths {cfg['architecture']['arch_kwargs']['features_per_stage']}")
+        if name not in sources:
+            print(f"  {name:32s} widths {cfg['architecture']['arch_kwargs']['features_per_stage']}")
+        else:
+            print(f"  {name:32s} batch size {cfg['batch_size']}")
     dataset_id = int(dataset[7:10])
     example = next(iter(added))
     print(f"train one with: nnUNetv2_train {dataset_id} {example} 0 -p {target}")

@@ -15,11 +15,13 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     from nnunet_lunet.datasets import load_plans, resolve_dataset
+    from nnunet_lunet.plans_networks import load_dataset_json, parameter_counter
     from nnunet_lunet.summary import format_summary, summary_rows
 
-    variants = variants_from(args)
+    variants_from(args)  # invalid widths/scales fail before any file is read
     dataset = resolve_dataset(args.dataset)
     plans = load_plans(dataset, args.plans)
+    variants = variants_from(args, parameter_counter(plans, load_dataset_json(dataset)))
     configurations = source_configurations(plans, args.configurations)
     print(f"{dataset}, plans {args.plans}: ratios are default / variant (how many times smaller)")
     print(format_summary(summary_rows(dataset, args.plans, configurations, variants)))
