@@ -34,10 +34,10 @@ def run(args) -> int:
     check_target(dataset, args.plans, target, args.overwrite)
     plans = load_plans(dataset, args.plans)
     sources = source_configurations(plans, args.configurations)
-    variants = variants_from(args, parameter_counter(plans, load_dataset_json(dataset)))
-    added = dict(derive_configuration(plans, c, v) for c in sources for v in variants)
     for c in sources:
         require_preprocessed(dataset, plans, c)
+    counter = parameter_counter(plans, load_dataset_json(dataset)) if args.match_parameters else None
+    added = dict(derive_configuration(plans, c, v) for c in sources for v in variants_from(args, counter))
     if args.batch_size is not None:  # the variants inherit it from their source
         added.update({c: with_batch_size(plans, c, args.batch_size) for c in sources})
     path = write_plans_with(dataset, args.plans, target, added, overwrite=args.overwrite)

@@ -21,7 +21,8 @@ def run(args) -> int:
     variants_from(args)  # invalid widths/scales fail before any file is read
     dataset = resolve_dataset(args.dataset)
     plans = load_plans(dataset, args.plans)
-    variants = variants_from(args, parameter_counter(plans, load_dataset_json(dataset)))
+    variants = variants_from(args, parameter_counter(plans, load_dataset_json(dataset)) if args.match_parameters
+                             else None)
     configurations = source_configurations(plans, args.configurations)
     print(f"{dataset}, plans {args.plans}: ratios are default / variant (how many times smaller)")
     print(format_summary(summary_rows(dataset, args.plans, configurations, variants)))
