@@ -3,6 +3,11 @@
 Default: 2 epochs x 5 training iterations x 2 validation iterations (nnU-Net's default is 1000 x 250 x 50).
 The demo and benchmark stretch it without new classes through environment variables, read when the trainer is
 created: ``NNUNET_LUNET_EPOCHS``, ``NNUNET_LUNET_ITERATIONS``, ``NNUNET_LUNET_VAL_ITERATIONS``.
+A checkpoint is saved every ``SMOKE_SAVE_EVERY`` epochs (nnU-Net: 50), so that stretched CPU runs can be continued
+with ``--c`` after an interruption. ``NNUNET_LUNET_THREADS`` sets torch's thread count (nnU-Net sets it to the
+number of cores for ``-device cpu``): on a CPU shared with other jobs one thread per run is several times faster
+than threads that wait for each other (measured: a LUnet16 training step 3.2 s with 1 thread, 9 s with 2, on 2 busy
+cores).
 """
 
 import os
@@ -12,6 +17,7 @@ import torch
 SMOKE_EPOCHS = 2
 SMOKE_ITERATIONS = 5
 SMOKE_VAL_ITERATIONS = 2
+SMOKE_SAVE_EVERY = 5
 
 
 def _positive_int_from_env(name: str, default: int) -> int:
@@ -33,3 +39,7 @@ class SmokeBudget:
         self.num_iterations_per_epoch = _positive_int_from_env("NNUNET_LUNET_ITERATIONS", SMOKE_ITERATIONS)
         self.num_val_iterations_per_epoch = _positive_int_from_env("NNUNET_LUNET_VAL_ITERATIONS",
                                                                    SMOKE_VAL_ITERATIONS)
+        self.save_every = SMOKE_SAVE_EVERY
+        threads = os.environ.get("NNUNET_LUNET_THREADS")
+        if threads:
+            torch.set_num_threads(_positive_int_from_env("NNUNET_LUNET_THREADS", 1))
