@@ -1,13 +1,18 @@
 """The main job: one command from nothing to a side-by-side table of LUnet, pruned and standard nnU-Net.
 
 Steps, each skipped when its result is already there (so an interrupted demo picks up where it stopped):
-1. without ``dataset``: generate a synthetic dataset in ``<workdir>/nnUNet_raw`` and plan and preprocess it with
-   ``nnUNetv2_plan_and_preprocess`` (nnU-Net's folders are ``<workdir>/nnUNet_*``); with ``dataset``: use the
-   user's nnU-Net folders and a dataset nnU-Net has already planned and preprocessed;
-2. ``nnunet-lunet plan`` (for the 25%-width U-Net);
-3. train, on the CPU with one short budget for all: nnU-Net's default network, LUnet 32/16/8, the 25%-width U-Net and
-   a STAMP pruning run (the ``_smoke`` trainers, budget set through ``NNUNET_LUNET_EPOCHS``/``ITERATIONS``);
-4. ``nnunet-lunet benchmark`` over those models.
+1. the data: by default the MSD Hippocampus subset shipped with the package (24 training and 16 held-out labelled
+   cases, CC BY-SA 4.0, see ``nnunet_lunet/data/hippocampus_subset/LICENSE.md``), copied into
+   ``<workdir>/nnUNet_raw`` and planned and preprocessed with ``nnUNetv2_plan_and_preprocess``; with ``synthetic``
+   a generated dataset instead; with ``dataset`` a dataset the user's nnU-Net folders already hold, planned and
+   preprocessed. Without ``dataset`` nnU-Net's folders are ``<workdir>/nnUNet_*``;
+2. ``nnunet-lunet plan``: plans ``nnUNetPlans_demo`` with batch size 2 (a CPU budget) and the U-Net scaled to
+   LUnet16's parameter count (the paper's equal-size baseline);
+3. train, on the CPU with one budget and one recipe for all (the lean recipe, Adam lr 1e-3: under nnU-Net's SGD the
+   thin networks stay at "all background" for hundreds of steps, see ``trainers/recipes.py``): nnU-Net's default
+   network (the reference), LUnet16, LUnet8, the equal-size U-Net and a STAMP pruning run (the ``_smoke`` trainers,
+   budget set through ``NNUNET_LUNET_EPOCHS``/``ITERATIONS``/``VAL_ITERATIONS``);
+4. ``nnunet-lunet benchmark`` over those models, with the held-out cases as test set when there are any.
 
 A model already trained with the same budget is reused; one trained with another budget, or unfinished, is never
 overwritten without ``overwrite``.
@@ -15,32 +20,39 @@ overwritten without ``overwrite``.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
-from nnunet_lunet.errors import LUnetError
+from tqdm import tqdm
 
-SYNTHETIC_ID = 990
-SYNTHETIC_NAME = "Dataset990_LUnetSynthetic"
+from nnunet_lunet.datasets import load_plans, require_env, require_preprocessed, resolve_dataset
+from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.synthetic import make_synthetic_dataset
+
+SYNTHETIC_ID, SYNTHETIC_NAME = 990, "Dataset990_LUnetSynthetic"
+SUBSET_ID, SUBSET_NAME = 991, "Dataset991_HippocampusSubset"
+SUBSET_FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "hippocampus_subset")
+DEMO_PLANS = "nnUNetPlans_demo"
+DEMO_BATCH_SIZE = 2
+MATCHED_SUFFIX = "_scaled_as_lunet16"
 
 
 @dataclass(frozen=True)
 class DemoModel:
     label: str
-    configuration_suffix: str  # appended to the configuration ("" or "_scaled25")
+    configuration_suffix: str  # appended to the configuration ("" or MATCHED_SUFFIX)
     trainer: str
-    plans: str
 
 
 DEMO_MODELS = [
-    DemoModel("nnU-Net default", "", "nnUNetTrainer_smoke", "nnUNetPlans"),
-    DemoModel("LUnet32", "", "nnUNetTrainerLUnet_smoke", "nnUNetPlans"),
-    DemoModel("LUnet16", "", "nnUNetTrainerLUnet16_smoke", "nnUNetPlans"),
-    DemoModel("LUnet8", "", "nnUNetTrainerLUnet8_smoke", "nnUNetPlans"),
-    DemoModel("Unet 25%", "_scaled25", "nnUNetTrainer_smoke", "nnUNetPlans_lunet"),
-    DemoModel("STAMP", "", "nnUNetTrainerSTAMP_smoke", "nnUNetPlans"),
+    DemoModel("nnU-Net default network", "", "nnUNetTrainerLeanRecipe_smoke"),  # the reference: first
+    DemoModel("LUnet16", "", "nnUNetTrainerLUnet16_smoke"),
+    DemoModel("LUnet8", "", "nnUNetTrainerLUnet8_smoke"),
+    DemoModel("U-Net of LUnet16's size", MATCHED_SUFFIX, "nnUNetTrainerLeanRecipe_smoke"),
+    DemoModel("STAMP", "", "nnUNetTrainerSTAMP_smoke"),
 ]
 
 
@@ -63,6 +75,18 @@ class Budget:
                 == (str(self.epochs), str(self.iterations), str(self.val_iterations)))
 
 
+@dataclass(frozen=True)
+class DemoSettings:
+    workdir: str
+    dataset: Optional[str] = None  # a user's planned dataset; None: the shipped subset (or synthetic)
+    synthetic: bool = False
+    configuration: str = "3d_fullres"
+    fold: int = 0
+    budget: Budget = Budget(8, 25, 5)
+    overwrite: bool = False
+    repeats: int = 3
+
+
 def _script(name: str) -> str:
     return os.path.join(os.path.dirname(sys.executable), name)
 
@@ -76,51 +100,85 @@ def _run(args: List[str], env: Dict[str, str], log: str) -> None:
         raise LUnetError(f"{' '.join(str(a) for a in args)} failed (exit {result.returncode}); see {log}")
 
 
-def prepare_synthetic(workdir: str, env: Dict[str, str], configuration: str) -> str:
-    """Step 1 without a user dataset: generate, plan and preprocess (each only if not done yet)."""
-    from nnunet_lunet.synthetic import make_synthetic_dataset
-    raw = os.path.join(env["nnUNet_raw"], SYNTHETIC_NAME)
+def copy_subset(raw: str) -> str:
+    """The shipped Hippocampus subset as ``<raw>/Dataset991_HippocampusSubset`` (copied once)."""
+    target = os.path.join(raw, SUBSET_NAME)
+    if not os.path.isdir(target):
+        if not os.path.isfile(os.path.join(SUBSET_FOLDER, "dataset.json")):
+            raise LUnetError(f"the packaged Hippocampus subset is missing ({SUBSET_FOLDER}): reinstall nnunet-lunet, "
+                             f"or run the demo with --synthetic")
+        shutil.copytree(SUBSET_FOLDER, target)
+    return target
+
+
+def prepare_own_data(settings: DemoSettings, env: Dict[str, str]) -> str:
+    """Step 1 without a user dataset: the subset (or a generated dataset), planned and preprocessed once."""
+    dataset_id, name = (SYNTHETIC_ID, SYNTHETIC_NAME) if settings.synthetic else (SUBSET_ID, SUBSET_NAME)
+    raw = os.path.join(env["nnUNet_raw"], name)
     if not os.path.isdir(raw):
-        print(f"[demo] generating a synthetic dataset in {raw}")
-        make_synthetic_dataset(env["nnUNet_raw"], SYNTHETIC_ID, n_train=12, n_test=4)
-    if not os.path.isfile(os.path.join(env["nnUNet_preprocessed"], SYNTHETIC_NAME, "nnUNetPlans.json")):
+        if settings.synthetic:
+            print(f"[demo] generating a synthetic dataset in {raw}")
+            make_synthetic_dataset(env["nnUNet_raw"], SYNTHETIC_ID, n_train=12, n_test=4)
+        else:
+            print(f"[demo] copying the MSD Hippocampus subset (CC BY-SA 4.0) to {raw}")
+            copy_subset(env["nnUNet_raw"])
+    if not os.path.isfile(os.path.join(env["nnUNet_preprocessed"], name, "nnUNetPlans.json")):
         print("[demo] nnUNetv2_plan_and_preprocess")
-        _run(["nnUNetv2_plan_and_preprocess", "-d", SYNTHETIC_ID, "-c", configuration, "-np", 2],
-             env, os.path.join(workdir, "plan_and_preprocess.log"))
-    return SYNTHETIC_NAME
+        _run(["nnUNetv2_plan_and_preprocess", "-d", dataset_id, "-c", settings.configuration, "-np", 2,
+              "-npfp", 2], env, os.path.join(settings.workdir, "plan_and_preprocess.log"))
+    return name
 
 
-def ensure_lunet_plans(dataset_name: str, configuration: str, env: Dict[str, str], workdir: str) -> None:
-    """Step 2: ``nnUNetPlans_lunet`` with ``<configuration>_scaled25``; reused if it already has it."""
-    path = os.path.join(env["nnUNet_preprocessed"], dataset_name, "nnUNetPlans_lunet.json")
+def ensure_demo_plans(dataset_name: str, settings: DemoSettings, env: Dict[str, str]) -> None:
+    """Step 2: ``nnUNetPlans_demo`` (batch 2, the equal-size U-Net); reused if it already has what the demo needs."""
+    path = os.path.join(env["nnUNet_preprocessed"], dataset_name, DEMO_PLANS + ".json")
+    needed = settings.configuration + MATCHED_SUFFIX
     if os.path.isfile(path):
         with open(path) as f:
-            if f"{configuration}_scaled25" in json.load(f)["configurations"]:
-                return
-        raise LUnetError(f"{path} exists without a {configuration}_scaled25 configuration: add it with "
-                         f"nnunet-lunet plan -d {dataset_name} -c {configuration} --overwrite")
-    _run(["nnunet-lunet", "plan", "-d", dataset_name, "-c", configuration], env, os.path.join(workdir, "plan.log"))
+            configurations = json.load(f)["configurations"]
+        if needed in configurations and configurations[settings.configuration].get("batch_size") == DEMO_BATCH_SIZE:
+            return
+        if not settings.overwrite:
+            raise LUnetError(f"{path} exists but is not the demo's (batch size {DEMO_BATCH_SIZE} and {needed}): pass "
+                             f"--overwrite to replace it, or use another --workdir")
+    _run(["nnunet-lunet", "plan", "-d", dataset_name, "-c", settings.configuration, "--widths", "--scales",
+          "--match-parameters", 16, "--batch-size", DEMO_BATCH_SIZE, "-o", DEMO_PLANS]
+         + (["--overwrite"] if settings.overwrite else []), env, os.path.join(settings.workdir, "plan.log"))
 
 
-def train_models(dataset_name: str, configuration: str, fold: int, budget: Budget, env: Dict[str, str],
-                 workdir: str, overwrite: bool) -> None:
-    """Step 3: train every demo model not yet trained with this budget."""
-    from tqdm import tqdm
-    train_env = dict(env, **budget.env())
-    for model in tqdm(DEMO_MODELS, desc="[demo] training", unit="model"):
-        config = configuration + model.configuration_suffix
-        fold_folder = os.path.join(env["nnUNet_results"], dataset_name,
-                                   f"{model.trainer}__{model.plans}__{config}", f"fold_{fold}")
-        if os.path.isfile(os.path.join(fold_folder, "checkpoint_final.pth")) and budget.matches(fold_folder):
-            tqdm.write(f"[demo] reusing {model.label}: {fold_folder}")
+def fold_folder(env: Dict[str, str], dataset_name: str, settings: DemoSettings, model: DemoModel) -> str:
+    config = settings.configuration + model.configuration_suffix
+    return os.path.join(env["nnUNet_results"], dataset_name, f"{model.trainer}__{DEMO_PLANS}__{config}",
+                        f"fold_{settings.fold}")
+
+
+def check_retrainable(env: Dict[str, str], dataset_name: str, settings: DemoSettings) -> List[DemoModel]:
+    """The models still to train; LUnetError, before anything is trained, if one would overwrite another run."""
+    todo = []
+    for model in DEMO_MODELS:
+        folder = fold_folder(env, dataset_name, settings, model)
+        if os.path.isfile(os.path.join(folder, "checkpoint_final.pth")) and settings.budget.matches(folder):
             continue
-        if os.path.exists(fold_folder) and not overwrite:
-            raise LUnetError(f"{fold_folder} holds a run with another budget, or an unfinished one: pass "
-                             f"--overwrite to retrain it, or use another --workdir")
-        tqdm.write(f"[demo] training {model.label} ({model.trainer}, {config}, {budget.epochs} epochs x "
-                   f"{budget.iterations} iterations)")
-        _run(["nnUNetv2_train", dataset_name, config, fold, "-tr", model.trainer, "-p", model.plans, "-device", "cpu"],
-             train_env, os.path.join(workdir, f"train_{model.trainer}__{config}.log"))
+        if os.path.exists(folder) and not settings.overwrite:
+            raise LUnetError(f"{folder} holds a run with another budget, or an unfinished one: pass --overwrite to "
+                             f"retrain it, or use another --workdir")
+        todo.append(model)
+    return todo
+
+
+def train_models(dataset_name: str, settings: DemoSettings, env: Dict[str, str]) -> None:
+    """Step 3: train every demo model not yet trained with this budget."""
+    train_env = dict(env, **settings.budget.env())
+    todo = check_retrainable(env, dataset_name, settings)
+    for model in tqdm(DEMO_MODELS, desc="[demo] training", unit="model"):
+        config = settings.configuration + model.configuration_suffix
+        if model not in todo:
+            tqdm.write(f"[demo] reusing {model.label}: {fold_folder(env, dataset_name, settings, model)}")
+            continue
+        tqdm.write(f"[demo] training {model.label} ({model.trainer}, {config}, {settings.budget.epochs} epochs x "
+                   f"{settings.budget.iterations} iterations, batch {DEMO_BATCH_SIZE})")
+        _run(["nnUNetv2_train", dataset_name, config, settings.fold, "-tr", model.trainer, "-p", DEMO_PLANS,
+              "-device", "cpu"], train_env, os.path.join(settings.workdir, f"train_{model.trainer}__{config}.log"))
 
 
 def demo_environment(workdir: str, use_user_folders: bool) -> Dict[str, str]:
@@ -134,30 +192,31 @@ def demo_environment(workdir: str, use_user_folders: bool) -> Dict[str, str]:
     return env
 
 
-def run_demo(workdir: str, dataset: Optional[str], configuration: str, fold: int, budget: Budget,
-             overwrite: bool, repeats: int) -> str:
+def run_demo(settings: DemoSettings) -> str:
     """All steps; returns the benchmark folder."""
     from nnunet_lunet.benchmark import run_benchmark
-    from nnunet_lunet.datasets import load_plans, require_env, require_preprocessed, resolve_dataset
-    workdir = os.path.abspath(workdir)
-    os.makedirs(workdir, exist_ok=True)
-    env = demo_environment(workdir, use_user_folders=dataset is not None)
-    if dataset is None:
-        dataset_name = prepare_synthetic(workdir, env, configuration)
+    settings = DemoSettings(**dict(settings.__dict__, workdir=os.path.abspath(settings.workdir)))
+    if settings.dataset is not None and settings.synthetic:
+        raise LUnetError("--dataset and --synthetic exclude each other: pick one")
+    os.makedirs(settings.workdir, exist_ok=True)
+    env = demo_environment(settings.workdir, use_user_folders=settings.dataset is not None)
+    if settings.dataset is None:
+        dataset_name = prepare_own_data(settings, env)
     else:
         for var in ("nnUNet_raw", "nnUNet_preprocessed", "nnUNet_results"):
             require_env(var)
-        dataset_name = resolve_dataset(dataset)
-        require_preprocessed(dataset_name, load_plans(dataset_name, "nnUNetPlans"), configuration)
-    ensure_lunet_plans(dataset_name, configuration, env, workdir)
-    train_models(dataset_name, configuration, fold, budget, env, workdir, overwrite)
-    output = os.path.join(workdir, "benchmark") if dataset is None else None
+        dataset_name = resolve_dataset(settings.dataset)
+        require_preprocessed(dataset_name, load_plans(dataset_name, "nnUNetPlans"), settings.configuration)
+    ensure_demo_plans(dataset_name, settings, env)
+    train_models(dataset_name, settings, env)
+    output = os.path.join(settings.workdir, "benchmark") if settings.dataset is None else None
     os.environ.update({k: env[k] for k in ("nnUNet_raw", "nnUNet_preprocessed", "nnUNet_results")})
     test_images = os.path.join(env["nnUNet_raw"], dataset_name, "imagesTs")
     test_labels = os.path.join(env["nnUNet_raw"], dataset_name, "labelsTs")
     has_test = os.path.isdir(test_images) and os.path.isdir(test_labels)
-    return run_benchmark(dataset_name, configuration, folds=[fold],
-                         models=[(m.trainer, m.plans, configuration + m.configuration_suffix) for m in DEMO_MODELS],
-                         output=output, overwrite=overwrite, repeats=repeats,
+    models = [(m.trainer, DEMO_PLANS, settings.configuration + m.configuration_suffix) for m in DEMO_MODELS]
+    return run_benchmark(dataset_name, settings.configuration, folds=[settings.fold], models=models,
+                         output=output, overwrite=settings.overwrite, repeats=settings.repeats,
+                         reference="__".join(models[0]),
                          mirroring=False,  # test-time mirroring costs 8x in 3D: too slow for a CPU demo
                          test_images=test_images if has_test else None, test_labels=test_labels if has_test else None)

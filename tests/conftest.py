@@ -51,7 +51,7 @@ def nnunet_env(tmp_path_factory) -> Dict[str, str]:
 def planned_dataset(nnunet_env) -> PlannedDataset:
     """Dataset990: 10 training + 2 test cases of 32x40x32, planned and preprocessed for 2d and 3d_fullres."""
     run(["nnunet-lunet", "make-dataset", "--id", 990, "--cases", 10, "--test-cases", 2], nnunet_env)
-    run(["nnUNetv2_plan_and_preprocess", "-d", 990, "-c", "2d", "3d_fullres", "-np", 2, 2], nnunet_env)
+    run(["nnUNetv2_plan_and_preprocess", "-d", 990, "-c", "2d", "3d_fullres", "-np", 2, 2, "-npfp", 2], nnunet_env)
     return PlannedDataset(990, "Dataset990_LUnetSynthetic", nnunet_env)
 
 

@@ -1,26 +1,35 @@
-"""The README's main job, ``nnunet-lunet demo``, end to end on the session's dataset with the smoke budget.
+"""The README's main job, ``nnunet-lunet demo``, end to end with the smoke budget.
 
-``--dataset`` mode on the session's planned dataset, with the smoke budget the other tests train with, so the
-models are trained once for the whole session (here or by the other tests, whichever runs first).
+``--dataset`` mode on the session's generated, planned dataset (the shipped Hippocampus subset is exercised by
+``test_thin_networks_learn``): the demo writes its batch-2 plans with the equal-size U-Net, trains its five models
+with one recipe and benchmarks them on the held-out cases.
 """
 
+import csv
 import os
 
 from cli_runner import run
+from nnunet_lunet.demo import DEMO_MODELS, DEMO_PLANS
 
 
 def test_demo_trains_and_benchmarks_every_model(planned_dataset, tmp_path):
     result = run(["nnunet-lunet", "demo", "--dataset", planned_dataset.dataset_id, "--workdir", tmp_path / "demo",
                   "--epochs", 2, "--iterations", 5, "--val-iterations", 2, "--repeats", 1, "--overwrite"],
-                 planned_dataset.env, timeout=1200)
+                 planned_dataset.env, timeout=1500)
     assert "[demo] done" in result.stdout
     folder = os.path.join(planned_dataset.results, "lunet_benchmark_3d_fullres")
-    with open(os.path.join(folder, "benchmark.md")) as f:
-        table = f.read()
-    for trainer in ("nnUNetTrainer_smoke", "nnUNetTrainerLUnet_smoke", "nnUNetTrainerLUnet16_smoke",
-                    "nnUNetTrainerLUnet8_smoke", "nnUNetTrainerSTAMP_smoke"):
-        assert trainer in table
-    assert "3d_fullres_scaled25" in table
+    with open(os.path.join(folder, "benchmark.csv")) as f:
+        rows = {r["model"]: r for r in csv.DictReader(f)}
+    expected = {f"{m.trainer}__{DEMO_PLANS}__3d_fullres{m.configuration_suffix}" for m in DEMO_MODELS}
+    assert set(rows) == expected
+    assert all(r["status"] == "ok" for r in rows.values()), {m: r["status"] for m, r in rows.items()}
+    reference = rows[f"nnUNetTrainerLeanRecipe_smoke__{DEMO_PLANS}__3d_fullres"]
+    matched = rows[f"nnUNetTrainerLeanRecipe_smoke__{DEMO_PLANS}__3d_fullres_scaled_as_lunet16"]
+    lunet16 = rows[f"nnUNetTrainerLUnet16_smoke__{DEMO_PLANS}__3d_fullres"]
+    assert all(r["batch_size"] == "2" for r in rows.values())
+    # The equal-size baseline really is LUnet16's size, and both are far smaller than the reference.
+    assert abs(int(matched["parameters"]) - int(lunet16["parameters"])) < 0.1 * int(lunet16["parameters"])
+    assert int(reference["parameters"]) > 10 * int(lunet16["parameters"])
     for plot in ("dice_vs_params.png", "latency_vs_dice.png"):
         with open(os.path.join(folder, plot), "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
