@@ -1,9 +1,13 @@
 """The network side of a plans configuration: which ones we support and how widths are swapped in.
 
-Only nnU-Net's default network, ``PlainConvUNet`` from dynamic-network-architectures, is supported: LUnet keeps its
-blocks (conv, InstanceNorm, LeakyReLU, strided-conv downsampling, transposed-conv upsampling, deep supervision) and
-changes nothing but ``features_per_stage``. Everything else comes from the plans, so 2D/3D, any number of stages,
-input channels and classes work as they do in nnU-Net.
+Width variants (LUnet, scaled, equal-size) support nnU-Net's two U-Nets from dynamic-network-architectures:
+``PlainConvUNet`` (the default planner, ``nnUNetPlans``) and ``ResidualEncoderUNet`` (the residual encoder presets,
+``nnUNetPlannerResEncM/L/XL`` -> ``nnUNetResEncUNet{M,L,XL}Plans``). A variant keeps the network's blocks (plain
+convs or residual blocks, stem, strided downsampling, transposed-conv upsampling, deep supervision) and changes
+nothing but ``features_per_stage`` (the residual stem follows the first stage's width). Everything else comes from the
+plans, so 2D/3D, any number of stages, input channels and classes work as they do in nnU-Net.
+
+Pruning supports ``PlainConvUNet`` only (``require_prunable``); any other network gets a clear refusal.
 """
 
 import copy
@@ -13,17 +17,29 @@ from nnunet_lunet.errors import LUnetError
 
 PLAIN_CONV_UNET = "dynamic_network_architectures.architectures.unet.PlainConvUNet"
 PRUNED_PLAIN_CONV_UNET = "nnunet_lunet.pruning.network.PrunedPlainConvUNet"
-SUPPORTED_NETWORKS = (PLAIN_CONV_UNET, PRUNED_PLAIN_CONV_UNET)
+RESIDUAL_ENCODER_UNET = "dynamic_network_architectures.architectures.unet.ResidualEncoderUNet"
+SUPPORTED_NETWORKS = (PLAIN_CONV_UNET, PRUNED_PLAIN_CONV_UNET, RESIDUAL_ENCODER_UNET)
+PRUNABLE_NETWORKS = (PLAIN_CONV_UNET, PRUNED_PLAIN_CONV_UNET)
 
 
 def require_supported(architecture: dict, configuration: str) -> None:
-    """Raise LUnetError unless the plans ``architecture`` dict describes a PlainConvUNet."""
+    """``configuration`` names it in the message (``'3d_fullres'``). Raise LUnetError unless the plans ``architecture`` dict describes a PlainConvUNet or ResidualEncoderUNet."""
     name = architecture.get("network_class_name")
     if name not in SUPPORTED_NETWORKS:
         raise LUnetError(
-            f"configuration '{configuration}' uses network {name}, but nnunet-lunet supports only {PLAIN_CONV_UNET} "
-            f"(nnU-Net's default planner, nnUNetPlans / ExperimentPlanner): plan the dataset with the default "
-            f"planner or pick a configuration that uses PlainConvUNet"
+            f"configuration {configuration} uses network {name}, but nnunet-lunet supports only {PLAIN_CONV_UNET} "
+            f"(nnU-Net's default planner, nnUNetPlans) and {RESIDUAL_ENCODER_UNET} (nnUNetPlannerResEncM/L/XL): "
+            f"plan the dataset with one of those planners or pick a configuration that uses one of those networks"
+        )
+
+
+def require_prunable(architecture: dict, configuration: str) -> None:
+    """Raise LUnetError unless the plans ``architecture`` dict describes a PlainConvUNet (pruned or not)."""
+    name = architecture.get("network_class_name")
+    if name not in PRUNABLE_NETWORKS:
+        raise LUnetError(
+            f"configuration {configuration} uses network {name}, but pruning supports only {PLAIN_CONV_UNET} "
+            f"(nnU-Net's default planner, nnUNetPlans): pick a configuration of nnUNetPlans"
         )
 
 
@@ -37,9 +53,20 @@ def default_widths(architecture: dict) -> List[int]:
 
 
 def with_widths(architecture: dict, widths: Sequence[int]) -> dict:
-    """A deep copy of a plans ``architecture`` dict whose network has ``widths`` per stage; nothing else changes."""
+    """A deep copy of a plans ``architecture`` dict whose network has ``widths`` per stage; nothing else changes
+    (a residual encoder's explicit stem width follows the first stage)."""
     n_stages = architecture["arch_kwargs"]["n_stages"]
     assert len(widths) == n_stages, f"expected one width per stage ({n_stages}), got {list(widths)}"
     new = copy.deepcopy(architecture)
     new["arch_kwargs"]["features_per_stage"] = [int(w) for w in widths]
+    if new["arch_kwargs"].get("stem_channels") is not None:
+        new["arch_kwargs"]["stem_channels"] = int(widths[0])
     return new
+
+
+def architecture_of(configuration_manager) -> dict:
+    """The plans ``architecture`` dict of an nnU-Net ``ConfigurationManager`` (its cached kwargs are not copied:
+    copy before editing, as ``with_widths`` does)."""
+    return {"network_class_name": configuration_manager.network_arch_class_name,
+            "arch_kwargs": configuration_manager.network_arch_init_kwargs,
+            "_kw_requires_import": configuration_manager.network_arch_init_kwargs_req_import}

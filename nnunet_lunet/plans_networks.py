@@ -9,6 +9,7 @@ from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
 from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 from torch import nn
 
+from nnunet_lunet.architecture import architecture_of
 from nnunet_lunet.datasets import require_env
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.model_stats import count_parameters
@@ -44,9 +45,7 @@ def build_from_plans(plans: dict, configuration: str, dataset_json: dict, deep_s
                      architecture: Optional[dict] = None) -> nn.Module:
     """The configuration's network (or ``architecture`` in its place), initialised as nnU-Net initialises it."""
     if architecture is None:
-        cm = PlansManager(plans).get_configuration(configuration)
-        architecture = {"network_class_name": cm.network_arch_class_name, "arch_kwargs": cm.network_arch_init_kwargs,
-                        "_kw_requires_import": cm.network_arch_init_kwargs_req_import}
+        architecture = architecture_of(PlansManager(plans).get_configuration(configuration))
     return build_architecture(plans, dataset_json, architecture, deep_supervision)
 
 

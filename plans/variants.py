@@ -13,7 +13,7 @@ import copy
 from dataclasses import dataclass
 from typing import Callable, List, Tuple
 
-from nnunet_lunet.architecture import default_widths, require_supported, with_widths
+from nnunet_lunet.architecture import SUPPORTED_NETWORKS, default_widths, require_supported, with_widths
 from nnunet_lunet.datasets import resolved_configuration
 from nnunet_lunet.widths import (check_scale, check_width, flat_name, flat_widths, matched_name, matching_scale,
                                  scaled_name, scaled_widths)
@@ -59,11 +59,10 @@ def matched_variant(width: int, count_parameters: Callable[[dict], int]) -> Widt
 
 
 def is_variant_source(plans: dict, configuration: str) -> bool:
-    """Configurations we derive variants from by default: PlainConvUNet ones that are not cascade stages."""
+    """Configurations we derive variants from by default: those of a supported network that are not cascade stages."""
     resolved = resolved_configuration(plans, configuration)
     arch = resolved.get("architecture", {})
-    return (arch.get("network_class_name", "").endswith("PlainConvUNet")
-            and resolved.get("previous_stage") is None)
+    return arch.get("network_class_name") in SUPPORTED_NETWORKS and resolved.get("previous_stage") is None
 
 
 def derive_configuration(plans: dict, source: str, variant: WidthVariant) -> Tuple[str, dict]:

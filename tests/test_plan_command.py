@@ -119,19 +119,20 @@ def test_plan_refuses_a_dataset_that_is_not_preprocessed(planned_dataset, tmp_pa
     assert os.listdir(tmp_path / planned_dataset.name) == ["nnUNetPlans.json"]
 
 
-def test_plan_refuses_a_non_plainconvunet_configuration(planned_dataset, tmp_path):
+def test_plan_refuses_an_unsupported_network(planned_dataset, tmp_path):
     env = dict(planned_dataset.env, nnUNet_preprocessed=str(tmp_path))
     os.makedirs(tmp_path / planned_dataset.name)
     with open(os.path.join(planned_dataset.preprocessed, "nnUNetPlans.json")) as f:
         plans = json.load(f)
     plans["configurations"]["3d_fullres"]["architecture"]["network_class_name"] = \
-        "dynamic_network_architectures.architectures.unet.ResidualEncoderUNet"
+        "dynamic_network_architectures.architectures.unet.ResidualUNet"
     with open(tmp_path / planned_dataset.name / "nnUNetPlans.json", "w") as f:
         json.dump(plans, f)
     for data in ("nnUNetPlans_3d_fullres", "nnUNetPlans_2d"):
         os.makedirs(tmp_path / planned_dataset.name / data)
     result = run(["nnunet-lunet", "plan", "-d", 990, "-c", "3d_fullres"], env, check=False)
-    assert result.returncode == 2 and "supports only" in result.stderr and "PlainConvUNet" in result.stderr
+    assert result.returncode == 2 and "supports only" in result.stderr and "ResidualUNet" in result.stderr
+    assert "PlainConvUNet" in result.stderr and "ResidualEncoderUNet" in result.stderr
     assert not os.path.exists(tmp_path / planned_dataset.name / "nnUNetPlans_lunet.json")
 
 

@@ -7,13 +7,11 @@ momentum 0.99 leaves thin networks at "all background". For a LUnet under nnU-Ne
 with the standard trainer instead: ``-p nnUNetPlans_lunet -c 3d_fullres_lunet16 -tr nnUNetTrainer``.
 """
 
-import copy
-
 from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
 from nnunetv2.utilities.plans_handling.plans_handler import ConfigurationManager, PlansManager
 from torch import nn
 
-from nnunet_lunet.architecture import PLAIN_CONV_UNET
+from nnunet_lunet.architecture import architecture_of, require_supported, with_widths
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.trainers.recipes import nnUNetTrainerLeanRecipe
 from nnunet_lunet.widths import flat_widths
@@ -32,13 +30,13 @@ class nnUNetTrainerLUnet(nnUNetTrainerLeanRecipe):
     def build_network_architecture(cls, plans_manager: PlansManager, configuration_manager: ConfigurationManager,
                                    num_input_channels: int, num_output_channels: int,
                                    enable_deep_supervision: bool = True) -> nn.Module:
-        if configuration_manager.network_arch_class_name != PLAIN_CONV_UNET:
-            raise LUnetError(
-                f"{cls.__name__} needs a configuration whose network is {PLAIN_CONV_UNET}, this one uses "
-                f"{configuration_manager.network_arch_class_name}: use nnU-Net's default plans (nnUNetPlans)")
-        kwargs = copy.deepcopy(configuration_manager.network_arch_init_kwargs)
-        kwargs["features_per_stage"] = flat_widths(cls.lunet_width, kwargs["n_stages"])
-        return get_network_from_plans(PLAIN_CONV_UNET, kwargs, configuration_manager.network_arch_init_kwargs_req_import,
+        architecture = architecture_of(configuration_manager)
+        try:
+            require_supported(architecture, f"of plans {plans_manager.plans_name}")
+        except LUnetError as e:
+            raise LUnetError(f"{cls.__name__}: {e}") from None
+        flat = with_widths(architecture, flat_widths(cls.lunet_width, architecture["arch_kwargs"]["n_stages"]))
+        return get_network_from_plans(flat["network_class_name"], flat["arch_kwargs"], flat["_kw_requires_import"],
                                       num_input_channels, num_output_channels, allow_init=True,
                                       deep_supervision=enable_deep_supervision)
 

@@ -1,5 +1,11 @@
 """Command-line options that several subcommands share, spelled as nnU-Net spells them."""
 
+from nnunet_lunet.architecture import PLAIN_CONV_UNET, RESIDUAL_ENCODER_UNET
+from nnunet_lunet.datasets import resolved_configuration
+from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.plans.variants import flat_variant, is_variant_source, matched_variant, scaled_variant
+from nnunet_lunet.widths import check_width
+
 DEFAULT_WIDTHS = [32, 16, 8]
 DEFAULT_SCALES = [0.75, 0.5, 0.25]
 
@@ -7,7 +13,8 @@ DEFAULT_SCALES = [0.75, 0.5, 0.25]
 def add_dataset_options(parser, configurations_help: str) -> None:
     parser.add_argument("-d", "--dataset", required=True, help="nnU-Net dataset id or name, e.g. 4 or "
                                                                 "Dataset004_Hippocampus")
-    parser.add_argument("-p", "--plans", default="nnUNetPlans", help="source plans name (default: nnUNetPlans)")
+    parser.add_argument("-p", "--plans", default="nnUNetPlans", help="source plans name (default: nnUNetPlans; "
+                                                                      "also e.g. nnUNetResEncUNetMPlans)")
     parser.add_argument("-c", "--configurations", nargs="+", default=None, help=configurations_help)
 
 
@@ -28,8 +35,6 @@ def variants_from(args, count_parameters=None) -> list:
     ``count_parameters(architecture) -> int`` is needed only for ``--match-parameters``; without it the matched
     widths are only validated (so that bad input fails before any file is read).
     """
-    from nnunet_lunet.plans.variants import flat_variant, matched_variant, scaled_variant
-    from nnunet_lunet.widths import check_width
     variants = [flat_variant(w) for w in args.widths] + [scaled_variant(s) for s in args.scales]
     matched = [check_width(w) for w in args.match_parameters]
     if count_parameters is not None:
@@ -38,17 +43,14 @@ def variants_from(args, count_parameters=None) -> list:
 
 
 def source_configurations(plans: dict, requested) -> list:
-    """``-c`` as given (each must exist), or every PlainConvUNet, non-cascade configuration of the plans."""
-    from nnunet_lunet.datasets import resolved_configuration
-    from nnunet_lunet.plans.variants import is_variant_source
-    from nnunet_lunet.architecture import PLAIN_CONV_UNET
-    from nnunet_lunet.errors import LUnetError
+    """``-c`` as given (each must exist), or every supported, non-cascade configuration of the plans."""
     if requested:
         for c in requested:
             resolved_configuration(plans, c)  # raises for unknown names
         return list(requested)
     found = [c for c in plans["configurations"] if is_variant_source(plans, c)]
     if not found:
-        raise LUnetError(f"plans {plans['plans_name']} have no configuration with {PLAIN_CONV_UNET} (nnU-Net's "
-                         f"default planner): plan the dataset with nnUNetv2_plan_and_preprocess's default planner")
+        raise LUnetError(f"plans {plans['plans_name']} have no configuration with {PLAIN_CONV_UNET} or "
+                         f"{RESIDUAL_ENCODER_UNET}: plan the dataset with nnU-Net's default planner or a residual "
+                         f"encoder preset (nnUNetPlannerResEncM/L/XL)")
     return found

@@ -10,7 +10,7 @@ import json
 import os
 from typing import Optional, Tuple
 
-from nnunet_lunet.architecture import PRUNED_PLAIN_CONV_UNET, require_supported
+from nnunet_lunet.architecture import PRUNED_PLAIN_CONV_UNET, require_prunable
 from nnunet_lunet.datasets import load_plans, plans_file, require_env, resolve_dataset, resolved_configuration
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.plans.variants import derived_configuration
@@ -44,7 +44,7 @@ def export_pruned(dataset: str, configuration: str, trainer: str, plans_name: st
     widths = widths_at_step(log, step, run_folder)
     plans = load_plans(dataset_name, plans_name)
     source = resolved_configuration(plans, configuration)
-    require_supported(source["architecture"], configuration)
+    require_prunable(source["architecture"], configuration)
     name = name or f"{configuration}_pruned_{trainer}_f{fold}" + (f"_step{step}" if step is not None else "")
     target = output_plans or f"{plans_name}_pruned"
     added = {name: derived_configuration(configuration, pruned_architecture(source["architecture"], widths))}
