@@ -118,11 +118,28 @@ def test_rows_hold_the_networks_own_parameter_counts_and_the_folds_dice(bench):
     assert math.isclose(float(rows[LUNET16]["parameters_ratio"]), own[DEFAULT] / own[LUNET16])
 
 
-def test_a_model_without_validation_summary_is_a_failed_row(bench):
+def test_a_model_without_validation_summary_is_measured_without_dice(bench):
     env, out, result, folds = bench
     row = _rows(out)[UNFINISHED]
-    assert row["status"].startswith("failed: no validation/summary.json")
-    assert row["parameters"] == "" and row["parameters_ratio"] == ""
+    assert row["status"] == "ok" and int(row["parameters"]) == int(_rows(out)[DEFAULT]["parameters"])
+    assert float(row["latency_patch_median_ms"]) > 0
+    assert row["val_dice_mean"] == "" and "no validation/summary.json" in row["val_dice_note"]
+    with open(os.path.join(out, "benchmark.md")) as f:
+        assert f"{UNFINISHED} fold 0: no val Dice" in f.read()
+
+
+def test_rows_trained_unlike_the_reference_are_flagged(bench):
+    """nnUNetTrainer_smoke (the reference: SGD 1e-2, momentum 0.99) vs LUnet16's lean recipe (Adam 1e-3)."""
+    env, out, result, folds = bench
+    rows = _rows(out)
+    assert (rows[DEFAULT]["recipe"], rows[DEFAULT]["initial_lr"], rows[DEFAULT]["momentum"]) == ("SGD", "0.01", "0.99")
+    assert (rows[LUNET16]["recipe"], rows[LUNET16]["initial_lr"], rows[LUNET16]["momentum"]) == ("Adam", "0.001", "")
+    assert rows[DEFAULT]["budget"] == rows[LUNET16]["budget"] == "2x5"
+    assert rows[LUNET16]["differs"] == "recipe, initial_lr" and rows[DEFAULT]["differs"] == ""
+    assert rows[UNFINISHED]["differs"] == ""  # the same run as the reference
+    with open(os.path.join(out, "benchmark.md")) as f:
+        report = f.read()
+    assert f"not trained like the reference: {LUNET16} fold 0: recipe Adam (reference SGD)" in report
 
 
 def test_existing_output_folder_is_refused_without_overwrite(bench, planned_dataset):
@@ -159,6 +176,10 @@ def test_model_discovery_and_reference_rules(tmp_path):
     lunet_plans_only = discover_models(str(tmp_path), "3d_fullres", plans=["nnUNetPlans_lunet"])
     assert pick_reference(lunet_plans_only, "3d_fullres") is None
     assert pick_reference(models, "3d_fullres", "nnUNetTrainerLUnet16").trainer == "nnUNetTrainerLUnet16"
+    # With the default network trained under the LUnet trainers' recipe, that is the reference (one recipe for all).
+    os.makedirs(tmp_path / "nnUNetTrainerLeanRecipe_smoke__nnUNetPlans__3d_fullres")
+    assert pick_reference(discover_models(str(tmp_path), "3d_fullres"), "3d_fullres").name == \
+        "nnUNetTrainerLeanRecipe_smoke__nnUNetPlans__3d_fullres"
 
 
 def test_widths_plot_of_a_pruning_log(tmp_path):

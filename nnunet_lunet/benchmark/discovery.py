@@ -10,9 +10,10 @@ Rules:
   ``(trainer, plans, configuration)``) keeps exactly those, in that order, missing ones included (the demo
   passes its own list; a model it names that is not there becomes a failed row).
 - Folds: the requested ones (``0``..``N`` or ``all``); by default every ``fold_N`` / ``fold_all`` folder present.
-- The reference for ratio columns: the one named, else the model with nnU-Net's standard network: trainer
-  ``nnUNetTrainer`` (or, if absent, ``nnUNetTrainer_smoke``), plans ``nnUNetPlans``, configuration equal to the
-  requested one; else none.
+- The reference for ratio columns: the one named, else nnU-Net's default network trained with the LUnet trainers'
+  recipe (trainer ``nnUNetTrainerLeanRecipe``, else ``nnUNetTrainerLeanRecipe_smoke``), so that rows differ in the
+  network only; else with nnU-Net's own recipe (``nnUNetTrainer``, else ``nnUNetTrainer_smoke``); plans
+  ``nnUNetPlans``, configuration equal to the requested one; else none.
 """
 
 import os
@@ -22,7 +23,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from nnunet_lunet.errors import LUnetError
 
-STANDARD_TRAINERS = ("nnUNetTrainer", "nnUNetTrainer_smoke")
+STANDARD_TRAINERS = ("nnUNetTrainerLeanRecipe", "nnUNetTrainerLeanRecipe_smoke", "nnUNetTrainer", "nnUNetTrainer_smoke")
 STANDARD_PLANS = "nnUNetPlans"
 _FOLD = re.compile(r"fold_(\d+|all)")
 

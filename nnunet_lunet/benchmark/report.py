@@ -13,6 +13,10 @@ Raw columns (CSV; units in the names; empty = not measured):
 - ``latency_patch_{median,min,max}_ms``: forward pass on one patch, batch 1, no grad;
   ``latency_case_{median,min,max}_s``: nnU-Net's sliding-window prediction of the case described in ``case``;
 - ``epochs`` and ``epoch_time_median_s``: from the checkpoint's training log;
+- how the row was trained (``training_setup.py``): ``recipe`` (optimizer class), ``initial_lr``, ``momentum``,
+  ``weight_decay``, ``budget`` (epochs x iterations), ``train_batch_size``, ``train_patch_size``, and the
+  ``checkpoint`` measured; ``differs`` lists those in which the row differs from the reference;
+  ``val_dice_note`` says why a row has no validation Dice;
 - ``val_dice_mean`` (nnU-Net's ``foreground_mean``) and ``val_dice_<label>`` from ``validation/summary.json``;
   ``test_dice_*`` likewise for the test set when given;
 - ``*_ratio``: reference / model (``ratios.py``);
@@ -25,6 +29,7 @@ import csv
 from typing import Dict, List, Optional, Sequence
 
 from nnunet_lunet.benchmark.ratios import RATIOS
+from nnunet_lunet.benchmark.training_setup import FIELDS
 from nnunet_lunet.tables import human, markdown_table
 
 HEAD_COLUMNS = ["model", "trainer", "plans", "configuration", "fold", "status", "reference", "parameters",
@@ -32,7 +37,8 @@ HEAD_COLUMNS = ["model", "trainer", "plans", "configuration", "fold", "status", 
                 "memory_after_imports_mib", "memory_model_ready_mib", "memory_inference_peak_mib",
                 "memory_inference_delta_mib", "memory_train_peak_mib", "memory_train_delta_mib",
                 "latency_patch_median_ms", "latency_patch_min_ms", "latency_patch_max_ms", "latency_case_median_s",
-                "latency_case_min_s", "latency_case_max_s", "case", "epochs", "epoch_time_median_s"]
+                "latency_case_min_s", "latency_case_max_s", "case", "epochs", "epoch_time_median_s"] + list(FIELDS) + [
+                "differs", "val_dice_note"]
 TAIL_COLUMNS = list(RATIOS) + ["pruning_log", "widths_plot", "device", "torch_threads", "torch_version", "repeats"]
 
 
@@ -71,6 +77,14 @@ def _latency(row: Dict[str, object]) -> str:
             f"{row['latency_patch_max_ms']:.1f})")
 
 
+def _recipe(row: Dict[str, object]) -> str:
+    """``Adam 0.001`` or ``SGD 0.01 m0.99``."""
+    if not row.get("recipe"):
+        return ""
+    momentum = f" m{row['momentum']}" if row.get("momentum") not in (None, "") else ""
+    return f"{row['recipe']} {row.get('initial_lr') or ''}{momentum}".strip()
+
+
 def display_rows(rows: Sequence[Dict[str, object]], label_names: Dict[str, str]) -> List[Dict[str, str]]:
     """Rows of the markdown table: humanised numbers, ratios next to the values they compare."""
     val, test = dice_columns(rows, "val_dice"), dice_columns(rows, "test_dice")
@@ -90,6 +104,8 @@ def display_rows(rows: Sequence[Dict[str, object]], label_names: Dict[str, str])
             "patch ms (min-max)": _latency(r), "patch x": _ratio(r.get("latency_patch_ratio")),
             "case s": _num(r.get("latency_case_median_s"), ".2f"), "case x": _ratio(r.get("latency_case_ratio")),
             "epoch s": _num(r.get("epoch_time_median_s"), ".1f"),
+            "recipe": _recipe(r), "budget": str(r.get("budget") or ""),
+            "differs from ref.": str(r.get("differs") or ""),
         }
         for prefix, columns in (("val", val), ("test", test)):
             for c in columns:
@@ -115,6 +131,9 @@ COLUMN_NOTES = (
     "patch ms: forward pass on one patch, batch 1, no grad: median (min-max). case s: median time of nnU-Net's "
     "sliding-window prediction of one whole case (see below).",
     "epoch s: median wall time per training epoch from the checkpoint's log (training + validation iterations).",
+    "recipe: optimizer, initial learning rate and momentum; budget: epochs x iterations per epoch (debug.json); "
+    "differs from ref.: what in the training setup (recipe, budget, batch, patch, checkpoint) differs from the "
+    "reference row: such rows are not an equal comparison.",
     "val Dice: nnU-Net's final validation of the fold (validation/summary.json); test Dice: the test set given "
     "with --test-images/--test-labels, predicted and evaluated with nnU-Net's own code.",
     "x columns: reference / model, so 2.00x = half the reference's size, memory or time.",

@@ -27,13 +27,15 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from nnunet_lunet.benchmark.discovery import (TrainedModel, discover_models, list_folds, normalise_folds,
-                                              pick_reference)
+from nnunet_lunet.benchmark.discovery import (STANDARD_TRAINERS, TrainedModel, discover_models, list_folds,
+                                              normalise_folds, pick_reference)
+from nnunet_lunet.benchmark.training_setup import flag_differences, read_training_setup
 from nnunet_lunet.errors import LUnetError
 
 OUTPUT_FILES = ("benchmark.md", "benchmark.csv", "dice_vs_params.png", "latency_vs_dice.png", "benchmark.log")
 TEST_PREDICTIONS = "test_predictions"
 DEFAULT_WARMUP = 2
+FINAL_CHECKPOINT = "checkpoint_final.pth"
 
 
 def default_output(dataset_name: str, configuration: str) -> str:
@@ -111,7 +113,9 @@ def _fill_dice(row: Dict[str, object], prefix: str, dice) -> None:
 
 
 def _training_records(row: Dict[str, object], model: TrainedModel, fold: str, checkpoint_name: str) -> None:
-    """Validation Dice and epoch times; MissingRecord if the model, fold, checkpoint or summary is missing."""
+    """Training setup, validation Dice and epoch times; MissingRecord if the model, fold or checkpoint is missing.
+    Without the final validation's summary (or for another checkpoint than the final one) the Dice cells stay empty
+    and ``val_dice_note`` says why."""
     from nnunet_lunet.benchmark.records import MissingRecord, read_epoch_times, read_validation_dice
     from nnunet_lunet.benchmark.trained_network import fold_folder
 
@@ -120,11 +124,19 @@ def _training_records(row: Dict[str, object], model: TrainedModel, fold: str, ch
     folder = fold_folder(model.folder, fold)
     if not os.path.isdir(folder):
         raise MissingRecord(f"no fold_{fold} in {model.name}")
+    row.update(read_training_setup(folder, checkpoint_name))
     checkpoint = os.path.join(folder, checkpoint_name)
     if not os.path.isfile(checkpoint):
         raise MissingRecord(f"no {checkpoint_name} in fold_{fold} (training unfinished? pass --checkpoint "
                             f"checkpoint_best.pth or checkpoint_latest.pth)")
-    _fill_dice(row, "val_dice", read_validation_dice(folder))
+    if checkpoint_name != FINAL_CHECKPOINT:
+        row["val_dice_note"] = (f"no val Dice: nnU-Net's validation/summary.json is of {FINAL_CHECKPOINT} (or of "
+                                f"--val_best), not of {checkpoint_name}")
+    else:
+        try:
+            _fill_dice(row, "val_dice", read_validation_dice(folder))
+        except MissingRecord as missing:  # size, speed and memory can still be measured
+            row["val_dice_note"] = f"no val Dice: {missing}"
     times = read_epoch_times(checkpoint)
     row.update(epochs=times.epochs, epoch_time_median_s=times.median_s)
 
@@ -320,6 +332,7 @@ def _benchmark(dataset_name: str, configuration: str, found: Sequence[TrainedMod
         row.update(device=environment["device"], torch_threads=environment["torch threads"],
                    torch_version=environment["torch"], repeats=settings.repeats)
     add_ratios(rows, ref.name if ref is not None else None)
+    unlike_reference = flag_differences(rows, ref.name if ref is not None else None)
     title = f"{dataset_name} {configuration}"
     plots = [os.path.join(output, "dice_vs_params.png"), os.path.join(output, "latency_vs_dice.png")]
     plot_dice_vs_params(rows, plots[0], f"{title}: Dice vs parameters")
@@ -328,7 +341,8 @@ def _benchmark(dataset_name: str, configuration: str, found: Sequence[TrainedMod
     write_csv(rows, os.path.join(output, "benchmark.csv"))
     names = {k: v for row in rows for k, v in row.get("label_names", {}).items()}
     table = format_table(rows, names)
-    notes = _notes(rows, ref, configuration, settings) + [
+    notes = _notes(rows, ref, configuration, settings) + unlike_reference + [
+        f"{r['model']} fold {r['fold']}: {r['val_dice_note']}" for r in rows if r.get("val_dice_note")] + [
         f"measuring took {time.perf_counter() - started:.0f} s (wall time)"]
     with open(os.path.join(output, "benchmark.md"), "w") as f:
         f.write(markdown_report(f"LUnet benchmark: {title}", command_line, environment, table, notes,
@@ -348,8 +362,8 @@ def _notes(rows: Sequence[Dict[str, object]], ref: Optional[TrainedModel], confi
            settings: Settings) -> List[str]:
     notes = []
     if ref is None:
-        notes.append(f"no reference model (nnUNetTrainer or nnUNetTrainer_smoke with nnUNetPlans and "
-                     f"{configuration}, or --reference): ratio columns are empty")
+        notes.append(f"no reference model ({', '.join(STANDARD_TRAINERS)} with nnUNetPlans and {configuration}, or "
+                     f"--reference): ratio columns are empty")
     elif not any(r["model"] == ref.name and r["status"] == "ok" for r in rows):
         notes.append(f"reference {ref.name} failed: ratio columns are empty")
     else:
