@@ -28,8 +28,8 @@ def _link_model(fold_folder: str, model_folder: str, summary: bool = True) -> No
     os.makedirs(os.path.join(model_folder, "fold_0"))
     for name in ("plans.json", "dataset.json"):
         os.symlink(os.path.join(source, name), os.path.join(model_folder, name))
-    os.symlink(os.path.join(fold_folder, "checkpoint_final.pth"),
-               os.path.join(model_folder, "fold_0", "checkpoint_final.pth"))
+    for name in ("checkpoint_final.pth", "debug.json"):
+        os.symlink(os.path.join(fold_folder, name), os.path.join(model_folder, "fold_0", name))
     if summary:
         os.symlink(os.path.join(fold_folder, "validation"), os.path.join(model_folder, "fold_0", "validation"))
 

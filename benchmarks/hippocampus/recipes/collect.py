@@ -107,7 +107,7 @@ def plot(runs: List[Run], path: str) -> None:
     for r in runs:
         ax.plot(range(len(r.pseudo_dice)), r.pseudo_dice, styles[r.recipe], color=colours[r.network],
                 label=f"{r.network}, {r.recipe}")
-    ax.set(xlabel="epoch (25 iterations, batch 2)", ylabel="pseudo-Dice (mean foreground)", ylim=(0, 1),
+    ax.set(xlabel="epoch (25 iterations, batch 2)", ylabel="pseudo-Dice (mean foreground)", ylim=(-0.02, 1),
            title="MSD Hippocampus fold 0: networks x recipes")
     ax.legend(fontsize=7)
     fig.tight_layout()
