@@ -21,10 +21,9 @@ PLANS=nnUNetPlans_b2
 LEAN=nnUNetTrainerLeanRecipe_smoke; NNUNET=nnUNetTrainer_smoke; M095=nnUNetTrainerMomentum095_smoke
 # Most informative runs first, so that an interrupted sweep still answers the main question. LUnet32 and the
 # momentum-0.95 recipe only where they answer something (the issue's measurements had them for LUnet16 and the default).
-RUNS="3d_fullres_lunet16:$LEAN 3d_fullres_lunet16:$NNUNET 3d_fullres:$LEAN 3d_fullres_lunet16:$M095
-3d_fullres_lunet8:$LEAN 3d_fullres_lunet8:$NNUNET 3d_fullres_scaled_as_lunet16:$LEAN
-3d_fullres_scaled_as_lunet16:$NNUNET 3d_fullres:$NNUNET 3d_fullres_lunet32:$LEAN 3d_fullres:$M095
-3d_fullres_lunet32:$NNUNET"
+RUNS="3d_fullres_lunet16:$LEAN 3d_fullres_lunet16:$NNUNET 3d_fullres:$LEAN 3d_fullres_scaled_as_lunet16:$LEAN
+3d_fullres_lunet16:$M095 3d_fullres_lunet8:$LEAN 3d_fullres_scaled_as_lunet16:$NNUNET 3d_fullres_lunet8:$NNUNET
+3d_fullres:$NNUNET 3d_fullres_lunet32:$LEAN 3d_fullres:$M095 3d_fullres_lunet32:$NNUNET"
 for run in $RUNS; do
   config=${run%%:*}; trainer=${run##*:}
   fold="$nnUNet_results/Dataset004_Hippocampus/${trainer}__${PLANS}__${config}/fold_0"
