@@ -11,7 +11,7 @@ Rules:
   CPU.
 - Checked before anything is written (``LUnetError``): the model folder (``model_folder.read_model_folder``), the
   input folder (it must hold images with the dataset's file ending), the output (an existing, non-empty folder needs
-  ``overwrite``), ``step_size`` in (0, 1], ``processes`` >= 1.
+  ``overwrite``), ``step_size`` in (0, 1], ``processes`` >= 1, ``threads`` >= 0.
 - A progress bar over cases goes to stderr; nnU-Net's per-case messages are silenced.
 """
 
@@ -56,6 +56,8 @@ def check_request(request: PredictRequest) -> ExportRecord:
         raise LUnetError(f"--step-size {request.step_size}: give a tile step in (0, 1] (nnU-Net's default 0.5)")
     if request.processes < 1:
         raise LUnetError(f"--processes {request.processes}: give at least 1")
+    if request.threads < 0:
+        raise LUnetError(f"--threads {request.threads}: give 0 (ONNX Runtime's default) or more")
     record = read_model_folder(request.model_folder, need_checkpoint=request.runtime == "torch")
     with open(os.path.join(request.model_folder, DATASET_FILE)) as f:
         file_ending = json.load(f)["file_ending"]
