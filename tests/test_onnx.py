@@ -224,7 +224,11 @@ def test_export_of_a_pruned_model(planned_dataset, train, tmp_path):
     assert record["trainer"] == STAMP and 0.0 <= record["parity_max_abs_diff"] < 1e-3
     weights = torch.load(os.path.join(fold, "checkpoint_final.pth"), map_location="cpu",
                          weights_only=False)["network_weights"]
-    trained = sum({w.data_ptr(): w.numel() for w in weights.values()}.values())  # shared modules listed twice
+    # shared modules are listed twice; without deep supervision only the last segmentation layer is in the graph
+    last_seg = max(int(k.split(".")[2]) for k in weights if k.startswith("decoder.seg_layers."))
+    used = {k: w for k, w in weights.items()
+            if not k.startswith("decoder.seg_layers.") or int(k.split(".")[2]) == last_seg}
+    trained = sum({w.data_ptr(): w.numel() for w in used.values()}.values())
     graph = onnx.load(str(tmp_path / "stamp" / "model.onnx"))
     in_graph = sum(int(np.prod(i.dims)) for i in graph.graph.initializer if i.data_type == onnx.TensorProto.FLOAT)
     assert in_graph == trained  # the pruned widths, not the planned ones
