@@ -209,3 +209,24 @@ def test_bench_networks_script_times_default_and_variants(planned_dataset):
     lines = [line for line in result.stdout.splitlines() if line.startswith("| ")]
     assert "MACs ratio" in lines[0] and "forward ratio" in lines[0]
     assert lines[1].startswith("| default ") and "| 1.00x " in lines[1] and lines[2].startswith("| lunet8 ")
+
+
+def test_rows_time_onnx_runtime_beside_pytorch(bench):
+    env, out, result, folds = bench
+    rows = _rows(out)
+    for model in (DEFAULT, LUNET16):
+        row = rows[model]
+        for column in ("latency_patch_ort_median_ms", "latency_patch_ort_min_ms", "latency_case_ort_median_s"):
+            assert float(row[column]) > 0, column
+        assert int(row["ort_threads"]) == int(row["torch_threads"])  # both runtimes get the same cores
+    ref, lunet = rows[DEFAULT], rows[LUNET16]
+    for kind, unit in (("patch", "ms"), ("case", "s")):
+        torch_ref = float(ref[f"latency_{kind}_median_{unit}"])
+        ort_ref = float(ref[f"latency_{kind}_ort_median_{unit}"])
+        ort = float(lunet[f"latency_{kind}_ort_median_{unit}"])
+        assert math.isclose(float(lunet[f"latency_{kind}_ort_vs_torch_ratio"]), torch_ref / ort)
+        assert math.isclose(float(lunet[f"latency_{kind}_ort_vs_ort_ratio"]), ort_ref / ort)
+        assert math.isclose(float(ref[f"latency_{kind}_ort_vs_ort_ratio"]), 1.0)
+    with open(os.path.join(out, "benchmark.md")) as f:
+        report = f.read()
+    assert "ORT patch ms" in report and "ORT case x torch" in report and "intra-op threads" in report

@@ -31,6 +31,8 @@ def describe_environment(device, repeats: int, warmup: int, checkpoint_name: str
         "device": device_name(device),
         "torch threads": str(torch.get_num_threads()),
         "torch": torch.__version__,
+        "onnxruntime": version("onnxruntime") + (f", {torch.get_num_threads()} intra-op threads (as torch)"
+                                                 if device.type == "cpu" else " (not timed on CUDA)"),
         "nnunetv2": version("nnunetv2"),
         "dynamic-network-architectures": version("dynamic-network-architectures"),
         "python": sys.version.split()[0],

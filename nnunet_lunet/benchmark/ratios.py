@@ -1,7 +1,8 @@
 """Ratio columns: how many times smaller / faster a model is than the reference model.
 
 Rules: ratio = reference value / model value (2.0 = half the reference's parameters, MACs, memory or time; below 1 =
-bigger or slower), for the raw columns in ``RATIOS``. Each row is compared with the reference's row of the same fold,
+bigger or slower), for the raw columns in ``RATIOS`` (ONNX Runtime latencies also against the reference's PyTorch
+latency). Each row is compared with the reference's row of the same fold,
 else with the reference's first successful row. Memory ratios use the peak over the after-imports baseline (the
 baseline is the same bare torch + nnU-Net process for every model). Cells stay empty when either value is missing
 or zero, or there is no successful reference row.
@@ -9,7 +10,8 @@ or zero, or there is no successful reference row.
 
 from typing import Dict, List, Optional
 
-# ratio column -> raw column it compares
+# ratio column -> raw column it compares, or (reference's column, model's column): ONNX Runtime latency against the
+# default network in PyTorch (the baseline users have today) and in ONNX Runtime
 RATIOS = {
     "parameters_ratio": "parameters",
     "macs_ratio": "macs_per_patch",
@@ -17,6 +19,10 @@ RATIOS = {
     "latency_case_ratio": "latency_case_median_s",
     "memory_train_ratio": "memory_train_delta_mib",
     "memory_inference_ratio": "memory_inference_delta_mib",
+    "latency_patch_ort_vs_torch_ratio": ("latency_patch_median_ms", "latency_patch_ort_median_ms"),
+    "latency_patch_ort_vs_ort_ratio": "latency_patch_ort_median_ms",
+    "latency_case_ort_vs_torch_ratio": ("latency_case_median_s", "latency_case_ort_median_s"),
+    "latency_case_ort_vs_ort_ratio": "latency_case_ort_median_s",
 }
 
 
@@ -33,4 +39,5 @@ def add_ratios(rows: List[Dict[str, object]], reference_model: Optional[str]) ->
     for row in rows:
         ref = by_fold.get(row["fold"], refs[0] if refs else None)
         for ratio, raw in RATIOS.items():
-            row[ratio] = _ratio(ref.get(raw), row.get(raw)) if ref is not None else None
+            ref_column, column = raw if isinstance(raw, tuple) else (raw, raw)
+            row[ratio] = _ratio(ref.get(ref_column), row.get(column)) if ref is not None else None

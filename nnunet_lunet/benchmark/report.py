@@ -12,6 +12,8 @@ Raw columns (CSV; units in the names; empty = not measured):
   of both peaks over ``after_imports``; ``memory_method`` says how (see ``memory.py``);
 - ``latency_patch_{median,min,max}_ms``: forward pass on one patch, batch 1, no grad;
   ``latency_case_{median,min,max}_s``: nnU-Net's sliding-window prediction of the case described in ``case``;
+- ``latency_{patch,case}_ort_*``: the same two timings with the network exported to ONNX and run by ONNX Runtime
+  with ``ort_threads`` threads (CPU only, ``onnx_latency.py``);
 - ``epochs`` and ``epoch_time_median_s``: from the checkpoint's training log;
 - how the row was trained (``training_setup.py``): ``recipe`` (optimizer class), ``initial_lr``, ``momentum``,
   ``weight_decay``, ``budget`` (epochs x iterations), ``train_batch_size``, ``train_patch_size``, and the
@@ -28,6 +30,7 @@ Raw columns (CSV; units in the names; empty = not measured):
 import csv
 from typing import Dict, List, Optional, Sequence
 
+from nnunet_lunet.benchmark.onnx_latency import COLUMNS as ORT_COLUMNS
 from nnunet_lunet.benchmark.ratios import RATIOS
 from nnunet_lunet.benchmark.training_setup import FIELDS
 from nnunet_lunet.tables import human, markdown_table
@@ -37,9 +40,10 @@ HEAD_COLUMNS = ["model", "trainer", "plans", "configuration", "fold", "status", 
                 "memory_after_imports_mib", "memory_model_ready_mib", "memory_inference_peak_mib",
                 "memory_inference_delta_mib", "memory_train_peak_mib", "memory_train_delta_mib",
                 "latency_patch_median_ms", "latency_patch_min_ms", "latency_patch_max_ms", "latency_case_median_s",
-                "latency_case_min_s", "latency_case_max_s", "case", "epochs", "epoch_time_median_s"] + list(FIELDS) + [
-                "differs", "val_dice_note"]
-TAIL_COLUMNS = list(RATIOS) + ["pruning_log", "widths_plot", "device", "torch_threads", "torch_version", "repeats"]
+                "latency_case_min_s", "latency_case_max_s", "case"] + ORT_COLUMNS + [
+                "epochs", "epoch_time_median_s"] + list(FIELDS) + ["differs", "val_dice_note"]
+TAIL_COLUMNS = list(RATIOS) + ["pruning_log", "widths_plot", "device", "torch_threads", "ort_threads",
+                               "torch_version", "repeats"]
 
 
 def dice_columns(rows: Sequence[Dict[str, object]], prefix: str) -> List[str]:
@@ -103,6 +107,12 @@ def display_rows(rows: Sequence[Dict[str, object]], label_names: Dict[str, str])
             "infer mem x": _ratio(r.get("memory_inference_ratio")),
             "patch ms (min-max)": _latency(r), "patch x": _ratio(r.get("latency_patch_ratio")),
             "case s": _num(r.get("latency_case_median_s"), ".2f"), "case x": _ratio(r.get("latency_case_ratio")),
+            "ORT patch ms": _num(r.get("latency_patch_ort_median_ms"), ".1f"),
+            "ORT patch x torch": _ratio(r.get("latency_patch_ort_vs_torch_ratio")),
+            "ORT patch x ORT": _ratio(r.get("latency_patch_ort_vs_ort_ratio")),
+            "ORT case s": _num(r.get("latency_case_ort_median_s"), ".2f"),
+            "ORT case x torch": _ratio(r.get("latency_case_ort_vs_torch_ratio")),
+            "ORT case x ORT": _ratio(r.get("latency_case_ort_vs_ort_ratio")),
             "epoch s": _num(r.get("epoch_time_median_s"), ".1f"),
             "recipe": _recipe(r), "budget": str(r.get("budget") or ""),
             "differs from ref.": str(r.get("differs") or ""),
@@ -130,6 +140,9 @@ COLUMN_NOTES = (
     "CUDA: max allocated); raw peaks in benchmark.csv.",
     "patch ms: forward pass on one patch, batch 1, no grad: median (min-max). case s: median time of nnU-Net's "
     "sliding-window prediction of one whole case (see below).",
+    "ORT patch ms / ORT case s: the same timings with the network exported to ONNX and run by ONNX Runtime (CPU, "
+    "as many threads as torch); ORT x torch: the reference in PyTorch / this model in ONNX Runtime (the speed-up "
+    "over today's default); ORT x ORT: the reference in ONNX Runtime / this model in ONNX Runtime.",
     "epoch s: median wall time per training epoch from the checkpoint's log (training + validation iterations).",
     "recipe: optimizer, initial learning rate and momentum; budget: epochs x iterations per epoch (debug.json); "
     "differs from ref.: what in the training setup (recipe, budget, batch, patch, checkpoint) differs from the "

@@ -11,7 +11,8 @@ Rules:
   numbers measured before the failure; the other rows are still measured.
 - Per row, in this order: validation Dice and epoch times (files), the network rebuilt as nnU-Net's predictor does
   (``trained_network``), parameters and MACs (``model_stats``), patch latency and whole-case latency (``latency``,
-  ``cases``), peak memory in a fresh process (``memory``), and, with test folders, test-set Dice (``test_set``).
+  ``cases``; on CPU also under ONNX Runtime, ``onnx_latency``), peak memory in a fresh process (``memory``), and,
+  with test folders, test-set Dice (``test_set``).
 - Outputs in the output folder (default ``$nnUNet_results/<dataset>/lunet_benchmark_<configuration>``):
   ``benchmark.md``, ``benchmark.csv``, ``dice_vs_params.png``, ``latency_vs_dice.png``,
   ``widths_<model>_fold<N>.png`` for every fold folder holding a ``pruning_log.json``, ``benchmark.log`` (nnU-Net's
@@ -159,9 +160,14 @@ def _latencies(predictor, network, shape, settings: Settings, progress) -> Dict[
     image, case = benchmark_case(settings.preprocessed, predictor.plans_manager, predictor.configuration_manager,
                                  shape.in_channels)
     whole = case_latency(predictor, image, settings.repeats)
-    return dict(latency_patch_median_ms=patch.median * 1e3, latency_patch_min_ms=patch.minimum * 1e3,
-                latency_patch_max_ms=patch.maximum * 1e3, case=case, latency_case_median_s=whole.median,
-                latency_case_min_s=whole.minimum, latency_case_max_s=whole.maximum)
+    row = dict(latency_patch_median_ms=patch.median * 1e3, latency_patch_min_ms=patch.minimum * 1e3,
+               latency_patch_max_ms=patch.maximum * 1e3, case=case, latency_case_median_s=whole.median,
+               latency_case_min_s=whole.minimum, latency_case_max_s=whole.maximum)
+    if settings.device.type == "cpu":
+        from nnunet_lunet.benchmark.onnx_latency import onnx_latencies
+        progress("onnx runtime latency")
+        row.update(onnx_latencies(predictor, network, shape, image, settings.repeats, settings.warmup))
+    return row
 
 
 def _memory(model: TrainedModel, fold: str, settings: Settings) -> Dict[str, object]:

@@ -1,0 +1,277 @@
+"""Time one patch of every width variant of a plans configuration under each CPU runtime, interleaved.
+
+    python benchmarks/bench_runtimes.py --plans-file $nnUNet_preprocessed/Dataset004_Hippocampus/nnUNetPlans.json \
+        -c 3d_fullres [--widths 32 16 8] [--scales] [--model-folder EXPORT_DIR ...] [--threads 2] [--repeats 13]
+        [--warmup 2] [--runtimes torch_eager torch_channels_last ort_basic ort_extended ort_all openvino]
+        [--csv runtimes.csv]
+
+Rules:
+
+- Networks: the configuration's default network and its width variants, untrained, built as
+  ``benchmarks/bench_networks.py`` builds them (same patch size for all), deep supervision off; plus, for every
+  ``--model-folder`` (a folder written by ``nnunet-lunet export-onnx``, e.g. a pruned model), that trained network
+  (PyTorch from the folder's checkpoint, ONNX Runtime from its ``model.onnx``).
+- Runtimes (``--runtimes``, default all but ``torch_compile``; ``openvino`` only when the package is installed):
+  ``torch_eager``; ``torch_channels_last`` (weights and input in channels-last memory format);
+  ``torch_compile`` (``torch.compile``, default mode; compiled during the warm-up); ``ort_<level>``: ONNX Runtime's
+  CPU provider with graph optimisation level ``disable``/``basic``/``extended``/``all``; ``openvino``: OpenVINO's
+  CPU plugin reading the same ONNX file.
+- One patch of the plan's patch size, batch 1, standard normal, no grad. Every runtime of every network gets
+  ``--warmup`` untimed runs, then the timed runs are interleaved (network A runtime 1, A 2, ..., B 1, ..., then
+  again) ``--repeats`` times, so that a drift of the machine hits all alike. Median, min and max per cell.
+- Threads: ``--threads`` for torch (``torch.set_num_threads``), ONNX Runtime (intra-op) and OpenVINO
+  (``INFERENCE_NUM_THREADS``); default: torch's current count. The header line states it.
+- Ratios: ``x default eager`` = default network in ``torch_eager`` / this cell (the speed-up over what nnU-Net users
+  have today); ``x own eager`` = the same network in ``torch_eager`` / this cell; ``MACs ratio`` = default / this
+  network, so ``x default eager / MACs ratio`` says how much of the MAC reduction turns into speed.
+
+Times need an otherwise idle machine. The functions are importable (``bench_runtimes``, ``format_rows``).
+"""
+
+import argparse
+import csv
+import os
+import statistics
+import sys
+import tempfile
+import time
+from typing import Callable, Dict, List, Optional, Sequence
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_networks import candidates, load_plans_and_dataset  # noqa: E402
+
+ORT_LEVELS = ("disable", "basic", "extended", "all")
+RUNTIMES = ("torch_eager", "torch_channels_last", "torch_compile") + tuple(f"ort_{lv}" for lv in ORT_LEVELS) + (
+    "openvino",)
+DEFAULT_RUNTIMES = ("torch_eager", "torch_channels_last", "ort_basic", "ort_extended", "ort_all", "openvino")
+COLUMNS = ("network", "runtime", "median ms", "min ms", "max ms", "x default eager", "x own eager", "MACs ratio",
+           "speed-up / MACs ratio")
+
+
+def openvino_available() -> bool:
+    try:
+        import openvino  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _torch_runner(network, x, memory_format=None, compile_it: bool = False) -> Callable[[], object]:
+    import torch
+
+    if memory_format is not None:
+        network = network.to(memory_format=memory_format)
+        x = x.contiguous(memory_format=memory_format)
+    if compile_it:
+        network = torch.compile(network)
+
+    def step():
+        with torch.no_grad():
+            return network(x)
+    return step
+
+
+def _openvino_runner(onnx_path: str, x, threads: int) -> Callable[[], object]:
+    import openvino as ov
+
+    # float32 like the others: on CPUs with bf16 support OpenVINO would otherwise pick bf16
+    compiled = ov.Core().compile_model(onnx_path, "CPU", {"INFERENCE_NUM_THREADS": threads,
+                                                          "INFERENCE_PRECISION_HINT": "f32"})
+    request = compiled.create_infer_request()
+    array = x.numpy()
+    return lambda: request.infer([array])
+
+
+def runners(network, onnx_path: str, x, runtimes: Sequence[str], threads: int) -> Dict[str, Callable[[], object]]:
+    """Runtime name -> a callable running one forward pass of ``network`` (or its graph) on ``x``."""
+    import copy
+
+    import torch
+
+    from nnunet_lunet.deploy.onnx_graph import ort_session, run_session
+
+    out = {}
+    for runtime in runtimes:
+        if runtime == "torch_eager":
+            out[runtime] = _torch_runner(network, x)
+        elif runtime == "torch_channels_last":
+            fmt = torch.channels_last_3d if x.ndim == 5 else torch.channels_last
+            out[runtime] = _torch_runner(copy.deepcopy(network), x, memory_format=fmt)
+        elif runtime == "torch_compile":
+            out[runtime] = _torch_runner(copy.deepcopy(network), x, compile_it=True)
+        elif runtime.startswith("ort_"):
+            session, array = ort_session(onnx_path, threads=threads, optimization=runtime[4:]), x.numpy()
+            out[runtime] = lambda s=session: run_session(s, array)
+        elif runtime == "openvino":
+            out[runtime] = _openvino_runner(onnx_path, x, threads)
+    return out
+
+
+def time_interleaved(cells: Dict[tuple, Callable[[], object]], repeats: int, warmup: int) -> Dict[tuple, List[float]]:
+    """Warm every cell up, then time them in turn ``repeats`` times; seconds per cell."""
+    for fn in cells.values():
+        for _ in range(warmup):
+            fn()
+    times = {key: [] for key in cells}
+    for _ in range(repeats):
+        for key, fn in cells.items():
+            start = time.perf_counter()
+            fn()
+            times[key].append(time.perf_counter() - start)
+    return times
+
+
+def _networks(plans: dict, configuration: str, dataset_json: dict, variants: Sequence,
+              model_folders: Sequence[str]) -> List[tuple]:
+    """``[(label, network, onnx file or None)]``: the plans' variants, then the exported models."""
+    import torch
+
+    from nnunet_lunet.benchmark.trained_network import load_predictor, trained_network
+    from nnunet_lunet.datasets import resolved_configuration
+    from nnunet_lunet.deploy.model_folder import ONNX_FILE, read_model_folder
+    from nnunet_lunet.plans_networks import build_from_plans
+
+    out = [(label, build_from_plans(plans, configuration, dataset_json, deep_supervision=False,
+                                    architecture=architecture), None)
+           for label, architecture in candidates(plans, configuration, variants)]
+    for folder in model_folders:
+        record = read_model_folder(folder, need_checkpoint=True)
+        if record.patch_size != list(resolved_configuration(plans, configuration)["patch_size"]):
+            print(f"note: {folder} was trained with patch size {record.patch_size}; timed at the plans' patch size",
+                  file=sys.stderr)
+        predictor = load_predictor(folder, record.fold, record.checkpoint, torch.device("cpu"))
+        out.append((f"{record.trainer} (exported)", trained_network(predictor, torch.device("cpu")),
+                    os.path.join(folder, ONNX_FILE)))
+    return out
+
+
+def bench_runtimes(plans: dict, configuration: str, dataset_json: dict, variants: Sequence,
+                   runtimes: Sequence[str], threads: int, repeats: int = 13, warmup: int = 2,
+                   model_folders: Sequence[str] = ()) -> List[Dict[str, object]]:
+    """One row per (network, runtime), see module rules."""
+    import torch
+
+    from nnunet_lunet.datasets import resolved_configuration
+    from nnunet_lunet.deploy.onnx_graph import export_graph
+    from nnunet_lunet.model_stats import count_macs
+    from nnunet_lunet.plans_networks import io_channels
+
+    torch.set_num_threads(threads)
+    patch = resolved_configuration(plans, configuration)["patch_size"]
+    n_in, _ = io_channels(plans, dataset_json)
+    x = torch.randn((1, n_in, *patch), generator=torch.Generator().manual_seed(0))
+    cells, macs = {}, {}
+    with tempfile.TemporaryDirectory(prefix="bench_runtimes_") as tmp:
+        for i, (label, network, onnx_path) in enumerate(_networks(plans, configuration, dataset_json, variants,
+                                                                  model_folders)):
+            network.eval()
+            macs[label] = count_macs(network, n_in, patch)
+            if onnx_path is None:
+                onnx_path = os.path.join(tmp, f"network{i}.onnx")
+                export_graph(network, x, onnx_path)
+            for runtime, fn in runners(network, onnx_path, x, runtimes, threads).items():
+                cells[(label, runtime)] = fn
+        times = time_interleaved(cells, repeats, warmup)
+    medians = {key: statistics.median(t) for key, t in times.items()}
+    default_eager = medians.get(("default", "torch_eager"))
+    default_macs = macs["default"]
+    rows = []
+    for (label, runtime), t in times.items():
+        own_eager = medians.get((label, "torch_eager"))
+        row = {"network": label, "runtime": runtime, "median ms": medians[(label, runtime)] * 1e3,
+               "min ms": min(t) * 1e3, "max ms": max(t) * 1e3, "MACs ratio": default_macs / macs[label],
+               "x default eager": default_eager / medians[(label, runtime)] if default_eager else None,
+               "x own eager": own_eager / medians[(label, runtime)] if own_eager else None,
+               "threads": threads, "repeats": repeats, "warmup": warmup}
+        row["speed-up / MACs ratio"] = (row["x default eager"] / row["MACs ratio"]
+                                        if row["x default eager"] is not None else None)
+        rows.append(row)
+    return rows
+
+
+def format_rows(rows: Sequence[Dict[str, object]]) -> str:
+    from nnunet_lunet.tables import markdown_table
+
+    def fmt(key, value):
+        if value is None:
+            return ""
+        if key.endswith("ms"):
+            return f"{value:.1f}"
+        return f"{value:.2f}x" if key.startswith(("x ", "MACs")) else (
+            f"{value:.2f}" if isinstance(value, float) else str(value))
+
+    return markdown_table([{k: fmt(k, r.get(k)) for k in COLUMNS} for r in rows], COLUMNS)
+
+
+def write_csv(rows: Sequence[Dict[str, object]], path: str) -> None:
+    columns = list(COLUMNS) + ["threads", "repeats", "warmup"]
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: "" if row.get(c) is None else row.get(c) for c in columns})
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from nnunet_lunet.commands.options import add_width_options
+
+    p = argparse.ArgumentParser(description="Time one patch of every width variant under each CPU runtime "
+                                            "(PyTorch eager / channels-last / compile, ONNX Runtime optimisation "
+                                            "levels, OpenVINO), interleaved, with ratios to the default network.")
+    p.add_argument("--plans-file", required=True, help="nnU-Net plans file, e.g. "
+                                                       "$nnUNet_preprocessed/Dataset004_Hippocampus/nnUNetPlans.json")
+    p.add_argument("-c", "--configuration", required=True, help="configuration, e.g. 3d_fullres")
+    p.add_argument("--dataset-json", default=None, help="dataset.json (default: the one beside the plans file)")
+    add_width_options(p)
+    p.add_argument("--model-folder", nargs="*", default=[], help="export-onnx folders of trained (e.g. pruned) "
+                                                                 "models to time too")
+    p.add_argument("--runtimes", nargs="+", choices=RUNTIMES, default=list(DEFAULT_RUNTIMES),
+                   help=f"runtimes to time (default: {' '.join(DEFAULT_RUNTIMES)}; openvino skipped when not "
+                        f"installed)")
+    p.add_argument("--threads", type=int, default=None, help="threads for every runtime (default: torch's count)")
+    p.add_argument("--repeats", type=int, default=13, help="timed runs per cell (default: 13; median shown)")
+    p.add_argument("--warmup", type=int, default=2, help="untimed runs per cell first (default: 2)")
+    p.add_argument("--csv", default=None, help="also write the rows to this CSV file (must not exist)")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    from nnunet_lunet.commands.options import variants_from
+    from nnunet_lunet.errors import LUnetError
+
+    args = build_parser().parse_args(argv)
+    try:
+        if args.repeats < 1 or args.warmup < 0:
+            raise LUnetError("--repeats must be at least 1 and --warmup at least 0")
+        if args.threads is not None and args.threads < 1:
+            raise LUnetError(f"--threads {args.threads}: give at least 1")
+        if args.csv and os.path.exists(args.csv):
+            raise LUnetError(f"--csv {args.csv} already exists: remove it or choose another file")
+        plans, dataset_json = load_plans_and_dataset(args.plans_file, args.dataset_json)
+        runtimes = [r for r in args.runtimes if r != "openvino" or openvino_available()]
+        if "torch_eager" not in runtimes:
+            raise LUnetError("--runtimes must include torch_eager (the ratios' baseline)")
+        import torch
+        threads = args.threads or torch.get_num_threads()
+        rows = bench_runtimes(plans, args.configuration, dataset_json, variants_from(args), runtimes, threads,
+                              args.repeats, args.warmup, args.model_folder)
+    except LUnetError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    import onnxruntime
+    skipped = " (openvino not installed: skipped)" if "openvino" in args.runtimes and "openvino" not in runtimes \
+        else ""
+    from nnunet_lunet.datasets import resolved_configuration
+    patch = resolved_configuration(plans, args.configuration)["patch_size"]
+    print(f"{plans.get('dataset_name', '')} {args.configuration}, patch {'x'.join(map(str, patch))}, {threads} "
+          f"threads for every runtime, torch {torch.__version__}, onnxruntime {onnxruntime.__version__}; median of "
+          f"{args.repeats} interleaved runs after {args.warmup} warm-up{skipped}")
+    print(format_rows(rows))
+    if args.csv:
+        write_csv(rows, args.csv)
+        print(f"csv: {args.csv}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

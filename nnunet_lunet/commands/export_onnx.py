@@ -1,0 +1,45 @@
+"""``nnunet-lunet export-onnx``: a trained model as an ONNX graph plus what inference needs, in one folder."""
+
+import argparse
+
+HELP = "export a trained model (LUnet, pruned or nnU-Net's default) as an ONNX graph with its plans, for predict"
+
+
+def add_parser(subparsers) -> None:
+    from nnunet_lunet.deploy.parity import DEFAULT_TOLERANCE
+
+    p = subparsers.add_parser(
+        "export-onnx", help=HELP,
+        description=HELP + ". Writes model.onnx (no deep supervision; batch and spatial axes dynamic), plans.json, "
+        "dataset.json, export.json and the checkpoint's weights into -o, after checking that PyTorch and ONNX "
+        f"Runtime agree on a preprocessed patch (max abs logit difference <= {DEFAULT_TOLERANCE:g}, else refused). "
+        "Predict with: nnunet-lunet predict -i IN -o OUT -m DIR")
+    p.add_argument("-d", "--dataset", required=True, help="nnU-Net dataset id or name, e.g. 4 or "
+                                                          "Dataset004_Hippocampus")
+    p.add_argument("-c", "--configuration", required=True, help="configuration of the run, e.g. 3d_fullres")
+    p.add_argument("-tr", "--trainer", required=True, help="trainer of the run, e.g. nnUNetTrainerLUnet16")
+    p.add_argument("-f", "--fold", required=True, help="fold of the run (0..4 or all)")
+    p.add_argument("-p", "--plans", default="nnUNetPlans", help="plans of the run (default: nnUNetPlans)")
+    p.add_argument("--checkpoint", default="checkpoint_final.pth", help="checkpoint file name (default: "
+                                                                        "checkpoint_final.pth)")
+    p.add_argument("-o", "--output", required=True, help="model folder to write (must not exist)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing -o folder")
+    # hidden: lets tests (and the curious) force or relax the parity refusal
+    p.add_argument("--parity-tolerance", type=float, default=DEFAULT_TOLERANCE, help=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from nnunet_lunet.deploy.export import ExportRequest, export_onnx
+
+    record = export_onnx(ExportRequest(dataset=args.dataset, configuration=args.configuration, trainer=args.trainer,
+                                       fold=str(args.fold), output=args.output, plans=args.plans,
+                                       checkpoint=args.checkpoint, overwrite=args.overwrite,
+                                       tolerance=args.parity_tolerance))
+    print(f"exported {record.trainer} {record.configuration} fold {record.fold} ({record.checkpoint}) to "
+          f"{args.output}")
+    print(f"parity: max abs logit difference PyTorch vs ONNX Runtime {record.parity_max_abs_diff:.3g} "
+          f"(tolerance {record.parity_tolerance:g}) on the {record.parity_patch}")
+    print(f"spatial sizes must be multiples of {'x'.join(map(str, record.spatial_divisor))}; "
+          f"predict with: nnunet-lunet predict -i INPUT_FOLDER -o OUTPUT_FOLDER -m {args.output}")
+    return 0

@@ -1,0 +1,44 @@
+"""``nnunet-lunet predict``: predict a folder of images with a model folder written by ``export-onnx``."""
+
+HELP = "predict a folder of images with an export-onnx model folder: nnU-Net's pipeline, ONNX Runtime forward passes"
+
+
+def add_parser(subparsers) -> None:
+    from nnunet_lunet.deploy.predict import RUNTIMES
+
+    p = subparsers.add_parser(
+        "predict", help=HELP,
+        description=HELP + ". Preprocessing, sliding window (Gaussian weighting), test-time mirroring, resampling "
+        "and export are nnUNetv2_predict's own code; only the network's forward pass runs in ONNX Runtime (or, with "
+        "--runtime torch, in PyTorch from the folder's weights). Outputs match nnUNetv2_predict with the same model "
+        "and settings. CPU only.")
+    p.add_argument("-i", "--input", required=True, help="folder of images named as nnU-Net names them "
+                                                        "(CASE_0000.nii.gz, ...)")
+    p.add_argument("-o", "--output", required=True, help="output folder for the segmentations")
+    p.add_argument("-m", "--model", required=True, help="model folder written by nnunet-lunet export-onnx")
+    p.add_argument("--runtime", choices=RUNTIMES, default="onnxruntime", help="what runs the network "
+                                                                              "(default: onnxruntime)")
+    p.add_argument("--disable-tta", action="store_true", help="no test-time mirroring (as nnUNetv2_predict "
+                                                              "--disable_tta; about 8x faster in 3D)")
+    p.add_argument("--step-size", type=float, default=0.5, help="sliding-window tile step as a fraction of the "
+                                                                "patch (default: 0.5, nnU-Net's)")
+    p.add_argument("--save-probabilities", action="store_true", help="also write the class probabilities "
+                                                                     "(.npz + .pkl, as nnUNetv2_predict)")
+    p.add_argument("--overwrite", action="store_true", help="predict into a non-empty output folder, replacing "
+                                                            "existing predictions")
+    p.add_argument("--processes", type=int, default=2, help="worker processes for preprocessing and for export "
+                                                            "(default: 2)")
+    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (default: 0 = one per physical "
+                                                          "core)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from nnunet_lunet.deploy.predict import PredictRequest, predict_folder
+
+    n = predict_folder(PredictRequest(input_folder=args.input, output_folder=args.output, model_folder=args.model,
+                                      runtime=args.runtime, mirroring=not args.disable_tta,
+                                      step_size=args.step_size, save_probabilities=args.save_probabilities,
+                                      overwrite=args.overwrite, processes=args.processes, threads=args.threads))
+    print(f"predicted {n} case(s) with {args.runtime} into {args.output}")
+    return 0

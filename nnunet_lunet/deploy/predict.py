@@ -1,0 +1,134 @@
+"""``predict_folder``: nnU-Net's prediction of a folder of images with an exported model folder.
+
+Rules:
+
+- The predictor is nnU-Net's own (``nnUNetPredictor``): its preprocessing, sliding window (Gaussian weighting, tile
+  step ``step_size``), test-time mirroring (the checkpoint's mirroring axes, unless ``mirroring`` is off), resampling
+  and export (segmentations, and with ``save_probabilities`` the same ``.npz``/``.pkl`` files ``nnUNetv2_predict``
+  writes), run through ``predict_from_files`` with ``processes`` worker processes for preprocessing and export.
+  With runtime ``onnxruntime`` only the network is replaced, by ``onnx_graph.OnnxNetwork``; with ``torch`` the
+  network is rebuilt from the folder's reduced checkpoint as ``nnUNetv2_predict`` rebuilds it. Inference runs on the
+  CPU.
+- Checked before anything is written (``LUnetError``): the model folder (``model_folder.read_model_folder``), the
+  input folder (it must hold images with the dataset's file ending), the output (an existing, non-empty folder needs
+  ``overwrite``), ``step_size`` in (0, 1], ``processes`` >= 1, ``threads`` >= 0.
+- A progress bar over cases goes to stderr; nnU-Net's per-case messages are silenced.
+"""
+
+import contextlib
+import os
+import sys
+from dataclasses import dataclass
+
+from nnunet_lunet.deploy.model_folder import DATASET_FILE, ONNX_FILE, PLANS_FILE, ExportRecord, read_model_folder
+from nnunet_lunet.errors import LUnetError
+
+RUNTIMES = ("onnxruntime", "torch")
+
+
+@dataclass(frozen=True)
+class PredictRequest:
+    """``nnunet-lunet predict``'s arguments."""
+
+    input_folder: str
+    output_folder: str
+    model_folder: str
+    runtime: str = "onnxruntime"
+    mirroring: bool = True
+    step_size: float = 0.5
+    save_probabilities: bool = False
+    overwrite: bool = False
+    processes: int = 2
+    threads: int = 0  # ONNX Runtime's intra-op threads; 0 = its default
+
+
+def _input_files(folder: str, file_ending: str) -> list:
+    return sorted(f for f in os.listdir(folder) if f.endswith(file_ending)) if os.path.isdir(folder) else []
+
+
+def check_request(request: PredictRequest) -> ExportRecord:
+    """Validate everything the module rules list; nothing is written."""
+    import json
+
+    if request.runtime not in RUNTIMES:
+        raise LUnetError(f"--runtime {request.runtime}: use one of {', '.join(RUNTIMES)}")
+    if not 0 < request.step_size <= 1:
+        raise LUnetError(f"--step-size {request.step_size}: give a tile step in (0, 1] (nnU-Net's default 0.5)")
+    if request.processes < 1:
+        raise LUnetError(f"--processes {request.processes}: give at least 1")
+    if request.threads < 0:
+        raise LUnetError(f"--threads {request.threads}: give 0 (ONNX Runtime's default) or more")
+    record = read_model_folder(request.model_folder, need_checkpoint=request.runtime == "torch")
+    with open(os.path.join(request.model_folder, DATASET_FILE)) as f:
+        file_ending = json.load(f)["file_ending"]
+    if not os.path.isdir(request.input_folder):
+        raise LUnetError(f"input folder {request.input_folder} does not exist: pass a folder of images named as "
+                         f"nnU-Net names them (CASE_0000{file_ending}) with -i")
+    if not _input_files(request.input_folder, file_ending):
+        raise LUnetError(f"input folder {request.input_folder} has no {file_ending} images: pass a folder of "
+                         f"images named CASE_0000{file_ending} with -i")
+    if os.path.isfile(request.output_folder):
+        raise LUnetError(f"output {request.output_folder} is a file: pass a folder with -o")
+    if os.path.isdir(request.output_folder) and os.listdir(request.output_folder) and not request.overwrite:
+        raise LUnetError(f"output folder {request.output_folder} is not empty: pass --overwrite to replace its "
+                         f"predictions, or choose another folder with -o")
+    return record
+
+
+def _predictor_class():
+    """``nnUNetPredictor`` with a progress bar over the cases it predicts."""
+    from nnunetv2.inference.predict_from_raw_data import nnUNetPredictor
+    from tqdm import tqdm
+
+    class ProgressPredictor(nnUNetPredictor):
+        def _internal_get_data_iterator_from_lists_of_filenames(self, input_list_of_lists, *args, **kwargs):
+            iterator = super()._internal_get_data_iterator_from_lists_of_filenames(input_list_of_lists, *args,
+                                                                                   **kwargs)
+            return tqdm(iterator, total=len(input_list_of_lists), desc="predict", unit="case", file=sys.stderr,
+                        dynamic_ncols=True)
+
+    return ProgressPredictor
+
+
+def build_predictor(request: PredictRequest, record: ExportRecord):
+    """A CPU ``nnUNetPredictor`` (with progress) whose network is the ONNX graph or the folder's checkpoint."""
+    import json
+
+    import torch
+    from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
+
+    from nnunet_lunet.deploy.onnx_graph import OnnxNetwork, ort_session
+
+    predictor = _predictor_class()(tile_step_size=request.step_size, use_gaussian=True,
+                                   use_mirroring=request.mirroring, perform_everything_on_device=False,
+                                   device=torch.device("cpu"), verbose=False, allow_tqdm=False)
+    folder = request.model_folder
+    if request.runtime == "torch":
+        predictor.initialize_from_trained_model_folder(folder, use_folds=(record.fold if record.fold == "all" else
+                                                                          int(record.fold),),
+                                                       checkpoint_name=record.checkpoint)
+        return predictor
+    with open(os.path.join(folder, PLANS_FILE)) as f:
+        plans_manager = PlansManager(json.load(f))
+    with open(os.path.join(folder, DATASET_FILE)) as f:
+        dataset_json = json.load(f)
+    network = OnnxNetwork(ort_session(os.path.join(folder, ONNX_FILE), threads=request.threads))
+    axes = record.inference_allowed_mirroring_axes
+    predictor.manual_initialization(network, plans_manager, plans_manager.get_configuration(record.configuration),
+                                    [{}], dataset_json, record.trainer, None if axes is None else tuple(axes))
+    predictor.network = network  # never a torch.compile wrapper (nnUNet_compile) around a session
+    return predictor
+
+
+def predict_folder(request: PredictRequest) -> int:
+    """Predict every image of the input folder into the output folder (see module rules); returns the number of
+    input cases."""
+    record = check_request(request)
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        predictor = build_predictor(request, record)
+        os.makedirs(request.output_folder, exist_ok=True)
+        predictor.predict_from_files(os.path.abspath(request.input_folder), os.path.abspath(request.output_folder),
+                                     save_probabilities=request.save_probabilities, overwrite=True,
+                                     num_processes_preprocessing=request.processes,
+                                     num_processes_segmentation_export=request.processes)
+    return len(_input_files(request.input_folder, predictor.dataset_json["file_ending"]))
