@@ -9,14 +9,27 @@ STAMP removes one channel per step, far too slow for nnU-Net's thousands of chan
 A pruning step: score channels on ``pruning_score_batches`` training batches (no weight update; STAMP's activation
 criterion only), all-reduce the scores over DDP ranks, let the criterion choose on rank 0's generator and broadcast
 the decision, cut the channels and every coupled tensor (``nnunet_lunet.pruning.surgery``; SGD momentum is sliced
-along), rebuild the DDP wrapper, update STAMP's targeted dropout, and log the widths to ``pruning_log.json``.
+along), rebuild the DDP wrapper, update STAMP's targeted dropout, and log the widths, the removed channel indices and
+the step's wall time (scoring + surgery) to ``pruning_log.json``. The step runs after nnU-Net stamps the epoch start,
+so an epoch's time in nnU-Net's log includes its pruning step.
+
+DDP: a ``DistributedDataParallel`` wrapper keeps the parameter tensors it was built with, so the network is wrapped
+anew (``_wrap_ddp``) whenever its parameters change shape: after each pruning step and after loading a checkpoint
+(``PrunedPlainConvUNet.load_state_dict`` resizes the parameters under nnU-Net's wrapper). Without it the second
+training iteration fails in DDP's gradient reduction.
 
 The network class is ``PrunedPlainConvUNet``: nnU-Net builds it full-size from the plans (in training, ``--c``,
 ``--val`` and ``nnUNetv2_predict``) and its ``load_state_dict`` resizes it to the checkpoint's widths, so no
 pickling and no per-fold plans are needed. Checkpoints also carry ``checkpoint['pruning']`` (widths, steps done,
-generator state) so that ``nnUNetv2_train ... --c`` resumes at the exact widths and schedule position.
+generator state, targeted-dropout probabilities) so that ``nnUNetv2_train ... --c`` resumes at the exact widths,
+schedule position and dropout. The pruning state is written together with nnU-Net's checkpoint: nnU-Net writes to a
+temporary file, the state is added there, and one ``os.replace`` puts it in place, so a checkpoint on disk either has
+its pruning state or is the previous one. Resuming refuses a checkpoint whose widths differ from the plans but that
+carries no pruning state (it would otherwise pass for an unpruned run).
 """
 
+import os
+import time
 from dataclasses import asdict
 from typing import Optional, Union
 
@@ -37,7 +50,7 @@ from nnunet_lunet.pruning.distributed import all_reduce_scores, broadcast_decisi
 from nnunet_lunet.pruning.layer_widths import count_channels, format_layer_widths, read_layer_widths
 from nnunet_lunet.pruning.pruning_log import new_log, read_log, step_record, write_log
 from nnunet_lunet.pruning.schedule import PruningSchedule, check_target_reachable
-from nnunet_lunet.pruning.surgery import decision_size, prune_many
+from nnunet_lunet.pruning.surgery import prune_many
 from nnunet_lunet.pruning.targeted_dropout import TargetedDropout
 from nnunet_lunet.trainers.recipes import nnUNetTrainerLeanRecipe
 
@@ -67,6 +80,7 @@ class nnUNetTrainerSTAMP(nnUNetTrainerLeanRecipe):
         self.pruning_generator = torch.Generator().manual_seed(self.pruning_seed)
         self.pruning_log: Optional[dict] = None
         self.targeted_dropout: Optional[TargetedDropout] = None
+        self._restored_dropout: Optional[dict] = None  # targeted-dropout probabilities of a resumed checkpoint
 
     @classmethod
     def build_network_architecture(cls, plans_manager: PlansManager, configuration_manager: ConfigurationManager,
@@ -96,34 +110,51 @@ class nnUNetTrainerSTAMP(nnUNetTrainerLeanRecipe):
                                                self.enable_deep_supervision)
         return read_layer_widths(full), count_parameters(full)
 
+    def _wrap_ddp(self) -> None:
+        """Wrap the plain network in a new DDP (nnU-Net's wrapper keeps the parameter tensors it was built with).
+
+        A collective: every rank calls it at the same point. ``device_ids`` only on CUDA (as nnU-Net: one GPU per
+        rank); on the CPU (gloo) DDP takes none."""
+        net = self._plain_network()
+        self.network = DDP(net, device_ids=[self.local_rank] if self.device.type == "cuda" else None)
+
     def _pruning_state(self) -> dict:
         return {"layer_widths": read_layer_widths(self._plain_network()),
                 "steps_done": len(self.pruning_log["steps"]) if self.pruning_log else 0,
-                "criterion": self.pruning_criterion, "generator_state": self.pruning_generator.get_state()}
+                "criterion": self.pruning_criterion, "generator_state": self.pruning_generator.get_state(),
+                "targeted_dropout": dict(self.targeted_dropout.probabilities) if self.targeted_dropout else None}
 
     # -- nnU-Net hooks -----------------------------------------------------------------------------------------------
     def on_train_start(self):
         if not self.was_initialized:
             self.initialize()
-        original, original_params = self._original_widths()
+        original, _ = self._original_widths()
         try:  # before nnU-Net starts its data loader workers: fail fast and clean
             check_target_reachable(original, self.pruning_target_fraction, self.pruning_target_kind,
                                    net=self._plain_network())
         except ValueError as e:
             raise LUnetError(f"{self.__class__.__name__}: {e}") from None
         super().on_train_start()
+        self.start_pruning()
+
+    def start_pruning(self) -> None:
+        """The pruning log (a new one, unless ``load_checkpoint`` restored the run's) and the targeted dropout (at
+        the checkpoint's probabilities when resuming); called by ``on_train_start`` once the network is built."""
         if self.pruning_log is None:  # a fresh run (load_checkpoint sets it when resuming)
+            original, original_params = self._original_widths()
             self.pruning_log = new_log(self.pruning_criterion, asdict(self.pruning_schedule), original,
                                        original_params)
         if self.pruning_targeted_dropout:
             self.targeted_dropout = TargetedDropout(self._plain_network())
+            if self._restored_dropout is not None:
+                self.targeted_dropout.probabilities = dict(self._restored_dropout)
         if self.local_rank == 0:
             write_log(self.output_folder, self.pruning_log)
 
     def on_epoch_start(self):
+        super().on_epoch_start()  # nnU-Net stamps the epoch's start: the epoch's time includes its pruning step
         if self.pruning_schedule.is_pruning_epoch(self.current_epoch):
             self.prune_step()
-        super().on_epoch_start()
 
     def on_epoch_end(self):
         steps = self.pruning_log["steps"]
@@ -141,6 +172,7 @@ class nnUNetTrainerSTAMP(nnUNetTrainerLeanRecipe):
                                               log["original_parameters"], count_parameters(net))
         if n == 0:
             return
+        started = time.perf_counter()
         scores = None
         if self.criterion.needs_activations or self.targeted_dropout is not None:
             scores = all_reduce_scores(collect_activation_scores(net, self.dataloader_train,
@@ -148,41 +180,57 @@ class nnUNetTrainerSTAMP(nnUNetTrainerLeanRecipe):
         decision = broadcast_decision(self.criterion.select(net, n, scores, self.pruning_generator))
         widths = prune_many(net, decision, self.optimizer)
         if self.is_ddp:  # DDP holds the old parameters: wrap the pruned module anew
-            self.network = DDP(net, device_ids=[self.local_rank])
+            self._wrap_ddp()
         if self.targeted_dropout is not None:
             self.targeted_dropout.update(remaining_scores(scores, decision))
-        record = step_record(len(log["steps"]) + 1, self.current_epoch, decision_size(decision), widths,
-                             count_parameters(net))
+        record = step_record(len(log["steps"]) + 1, self.current_epoch, decision, widths, count_parameters(net),
+                             time.perf_counter() - started)
         log["steps"].append(record)
         self.print_to_log_file(f"pruning step {record['step']} ({self.pruning_criterion}): removed "
                                f"{record['removed']} channels, {record['channels']} left, "
-                               f"{record['parameters']} parameters; widths {format_layer_widths(widths)}")
+                               f"{record['parameters']} parameters, {record['seconds']:.2f} s; "
+                               f"widths {format_layer_widths(widths)}")
         if self.local_rank == 0:
             write_log(self.output_folder, log)
 
     def save_checkpoint(self, filename: str) -> None:
-        super().save_checkpoint(filename)
-        # nnU-Net writes its checkpoint dict in one go; add the pruning state to the written file rather than copy
-        # nnU-Net's save_checkpoint, so that changes upstream keep working.
-        if self.local_rank == 0 and not self.disable_checkpointing:
-            checkpoint = torch.load(filename, map_location="cpu", weights_only=False)
-            checkpoint["pruning"] = self._pruning_state()
-            torch.save(checkpoint, filename)
+        if self.local_rank != 0 or self.disable_checkpointing:
+            super().save_checkpoint(filename)  # writes nothing (or says checkpointing is disabled)
+            return
+        # nnU-Net writes its checkpoint dict in one go. Rather than copy its save_checkpoint (and miss upstream
+        # changes), let it write a temporary file, add the pruning state there, and replace the checkpoint at once.
+        partial = filename + ".partial"
+        super().save_checkpoint(partial)
+        checkpoint = torch.load(partial, map_location="cpu", weights_only=False)
+        checkpoint["pruning"] = self._pruning_state()
+        torch.save(checkpoint, partial)
+        os.replace(partial, filename)
 
     def load_checkpoint(self, filename_or_checkpoint: Union[dict, str]) -> None:
         # nnU-Net's own loading does the work: PrunedPlainConvUNet resizes itself to the checkpoint's widths in
-        # load_state_dict, keeping its Parameter objects, so the optimizer (and its sliced state) stays valid.
+        # load_state_dict, keeping its Parameter objects, so the optimizer (and its sliced state) stays valid. A DDP
+        # wrapper built before (nnU-Net wraps in initialize) still holds the old tensors: wrap anew.
         super().load_checkpoint(filename_or_checkpoint)
-        checkpoint = filename_or_checkpoint
+        if self.is_ddp:
+            self._wrap_ddp()
+        checkpoint, where = filename_or_checkpoint, "the checkpoint"
         if isinstance(checkpoint, str):  # read again: nnU-Net 2.8.1's load_checkpoint fails when given a dict
-            checkpoint = torch.load(checkpoint, map_location="cpu", weights_only=False)
-        self._restore_pruning_state(checkpoint)
+            checkpoint, where = torch.load(checkpoint, map_location="cpu", weights_only=False), checkpoint
+        self._restore_pruning_state(checkpoint, where)
 
-    def _restore_pruning_state(self, checkpoint: dict) -> None:
+    def _restore_pruning_state(self, checkpoint: dict, where: str = "the checkpoint") -> None:
         state = checkpoint.get("pruning")
-        if state is None:
-            return  # a checkpoint of an unpruned run (e.g. -pretrained_weights is handled by nnU-Net itself)
         widths = read_layer_widths(self._plain_network())
+        if state is None:
+            # An unpruned run's checkpoint (-pretrained_weights is handled by nnU-Net itself), unless its widths say
+            # it was pruned: then its pruning state was lost (e.g. written by another tool) and resuming would
+            # restart the schedule from step 0 at the wrong widths.
+            if widths != self._original_widths()[0]:
+                raise LUnetError(f"{where} holds a pruned network (widths {format_layer_widths(widths)}) but no "
+                                 f"pruning state: it was not written by a pruning trainer; resume from a checkpoint "
+                                 f"this trainer wrote (move this one away: --c then takes checkpoint_latest.pth or "
+                                 f"checkpoint_best.pth), or start again without --c")
+            return
         if state["layer_widths"] != widths:
             raise LUnetError(f"checkpoint widths {format_layer_widths(state['layer_widths'])} do not match its own "
                              f"weights {format_layer_widths(widths)}: the checkpoint is damaged or edited")
@@ -199,6 +247,7 @@ class nnUNetTrainerSTAMP(nnUNetTrainerLeanRecipe):
             log["steps"] = log["steps"][:done]  # steps taken after this checkpoint are redone
             self.pruning_log = log
         self.pruning_generator.set_state(state["generator_state"])
+        self._restored_dropout = state.get("targeted_dropout")  # applied when on_train_start builds the dropout
 
 
 class nnUNetTrainerPruneRandomInLayer(nnUNetTrainerSTAMP):

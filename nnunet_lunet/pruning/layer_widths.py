@@ -22,7 +22,7 @@ Layer names are module paths as ``net.named_modules()`` gives them (the encoder'
 
 import numbers
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Mapping, Optional, Sequence
 
 from dynamic_network_architectures.architectures.unet import PlainConvUNet
 from dynamic_network_architectures.building_blocks.simple_conv_blocks import StackedConvBlocks
@@ -181,6 +181,11 @@ def validate_layer_widths(widths: LayerWidths, net: nn.Module) -> None:
 def count_channels(widths: LayerWidths) -> int:
     """Total number of prunable channels (sum of every width)."""
     return sum(sum(s) for s in widths["encoder"]) + sum(widths["transpconv"]) + sum(sum(s) for s in widths["decoder"])
+
+
+def decision_size(decision: Mapping[str, Sequence[int]]) -> int:
+    """Number of channels a pruning decision (``{layer name: channel indices}``) removes."""
+    return sum(len(idxs) for idxs in decision.values())
 
 
 def count_layers(widths: LayerWidths) -> int:

@@ -4,7 +4,8 @@ Format (JSON)::
 
     {"criterion": "stamp", "schedule": {...}, "original_widths": {layer widths},
      "original_channels": int, "original_parameters": int,
-     "steps": [{"step": 1, "epoch": 5, "removed": 12, "layer_widths": {...},
+     "steps": [{"step": 1, "epoch": 5, "removed": 12, "removed_channels": {layer name: [indices removed]},
+                "seconds": wall time of the step (scoring + choice + surgery), "layer_widths": {...},
                 "encoder_stage_widths": [mean conv width per encoder stage],
                 "decoder_stage_widths": [mean conv width per decoder stage],
                 "channels": int, "parameters": int,
@@ -12,15 +13,17 @@ Format (JSON)::
                ...]}
 
 Step ``n`` is the network after ``n`` pruning steps; ``export-pruned --step n`` rebuilds it from ``layer_widths``.
+``removed_channels`` are indices into the layer as it was just before the step (JSON only; the CSV has ``seconds``).
+``pruning_seconds`` sums the steps' ``seconds``: the pruning overhead of the run.
 """
 
 import csv
 import json
 import os
-from typing import List, Optional
+from typing import List, Mapping, Optional, Sequence
 
 from nnunet_lunet.errors import LUnetError
-from nnunet_lunet.pruning.layer_widths import LayerWidths, count_channels
+from nnunet_lunet.pruning.layer_widths import LayerWidths, count_channels, decision_size
 
 LOG_JSON = "pruning_log.json"
 LOG_CSV = "pruning_log.csv"
@@ -38,9 +41,18 @@ def new_log(criterion: str, schedule: dict, original_widths: LayerWidths, origin
             **stage_means(original_widths), "steps": []}
 
 
-def step_record(step: int, epoch: int, removed: int, widths: LayerWidths, parameters: int) -> dict:
-    return {"step": step, "epoch": epoch, "removed": removed, "layer_widths": widths, **stage_means(widths),
-            "channels": count_channels(widths), "parameters": parameters, "pseudo_dice": None}
+def step_record(step: int, epoch: int, decision: Mapping[str, Sequence[int]], widths: LayerWidths, parameters: int,
+                seconds: float) -> dict:
+    """The log entry of pruning step ``step``: ``decision`` removed, leaving ``widths``, in ``seconds``."""
+    return {"step": step, "epoch": epoch, "removed": decision_size(decision),
+            "removed_channels": {name: sorted(int(i) for i in idxs) for name, idxs in decision.items() if idxs},
+            "seconds": seconds, "layer_widths": widths, **stage_means(widths), "channels": count_channels(widths),
+            "parameters": parameters, "pseudo_dice": None}
+
+
+def pruning_seconds(log: dict) -> float:
+    """Wall time of all the run's pruning steps (0 before the first; logs written before steps were timed count 0)."""
+    return float(sum(s.get("seconds") or 0.0 for s in log["steps"]))
 
 
 def write_log(folder: str, log: dict) -> None:
@@ -50,11 +62,12 @@ def write_log(folder: str, log: dict) -> None:
         json.dump(log, f, indent=1)
     os.replace(tmp, os.path.join(folder, LOG_JSON))
     n_enc, n_dec = len(log["original_widths"]["encoder"]), len(log["original_widths"]["decoder"])
-    header = (["step", "epoch", "removed", "channels", "parameters", "pseudo_dice"]
+    header = (["step", "epoch", "removed", "seconds", "channels", "parameters", "pseudo_dice"]
               + [f"encoder_stage{s}" for s in range(n_enc)] + [f"decoder_stage{d}" for d in range(n_dec)])
-    rows = [[0, "", 0, log["original_channels"], log["original_parameters"], ""]
+    rows = [[0, "", 0, "", log["original_channels"], log["original_parameters"], ""]
             + log["encoder_stage_widths"] + log["decoder_stage_widths"]]
-    rows += [[s["step"], s["epoch"], s["removed"], s["channels"], s["parameters"], s["pseudo_dice"]]
+    rows += [[s["step"], s["epoch"], s["removed"], s.get("seconds", ""), s["channels"], s["parameters"],
+              s["pseudo_dice"]]
              + s["encoder_stage_widths"] + s["decoder_stage_widths"] for s in log["steps"]]
     with open(os.path.join(folder, LOG_CSV), "w", newline="") as f:
         csv.writer(f).writerows([header] + rows)

@@ -249,8 +249,3 @@ def prune_channels(
     """Remove output channels ``idxs`` of one prunable conv; ``prune_many`` with a one-layer decision."""
     return prune_many(net, {layer_name: list(idxs)}, optimizer=optimizer, example_input=example_input)
 
-
-def decision_size(decision: Mapping[str, Sequence[int]]) -> int:
-    """Number of channels a decision removes."""
-    return sum(len(idxs) for idxs in decision.values())
-
