@@ -7,7 +7,10 @@ Rules:
   (``'1'``, ``'(1, 2)'``).
 - Epoch time: median of ``epoch_end_timestamps[i] - epoch_start_timestamps[i]`` over the epochs in the checkpoint's
   ``logging`` entry (nnU-Net's ``LocalLogger``), i.e. training plus validation per epoch, without the final
-  validation; the number of epochs comes along.
+  validation; the number of epochs and their sum (the run's training wall time) come along.
+- Pruning overhead: the sum of the pruning steps' ``seconds`` in the fold's ``pruning_log.json`` and its share of the
+  training wall time (the pruning trainers prune inside the epoch, so the epochs' sum includes it); None without a
+  pruning log.
 - Missing files raise ``MissingRecord`` with a message saying what to run.
 """
 
@@ -18,6 +21,8 @@ from dataclasses import dataclass
 from typing import Dict, Optional
 
 import torch
+
+from nnunet_lunet.pruning.pruning_log import pruning_seconds, read_log
 
 
 class MissingRecord(Exception):
@@ -34,6 +39,13 @@ class Dice:
 class EpochTimes:
     epochs: int
     median_s: Optional[float]
+    total_s: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class PruningOverhead:
+    seconds: float
+    share: Optional[float]  # of the training wall time; None if that is unknown
 
 
 def read_dice(summary_file: str) -> Dice:
@@ -60,7 +72,18 @@ def epoch_times(logging: dict) -> EpochTimes:
     starts = logging.get("epoch_start_timestamps", [])
     ends = logging.get("epoch_end_timestamps", [])
     durations = [e - s for s, e in zip(starts, ends)]
-    return EpochTimes(len(durations), statistics.median(durations) if durations else None)
+    if not durations:
+        return EpochTimes(0, None, None)
+    return EpochTimes(len(durations), statistics.median(durations), sum(durations))
+
+
+def pruning_overhead(fold_folder: str, times: EpochTimes) -> Optional[PruningOverhead]:
+    """The fold's pruning time and its share of ``times.total_s``; None if the fold has no pruning log."""
+    log = read_log(fold_folder)
+    if log is None:
+        return None
+    seconds = pruning_seconds(log)
+    return PruningOverhead(seconds, seconds / times.total_s if times.total_s else None)
 
 
 def read_epoch_times(checkpoint_file: str) -> EpochTimes:

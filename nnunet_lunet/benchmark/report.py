@@ -14,7 +14,9 @@ Raw columns (CSV; units in the names; empty = not measured):
   ``latency_case_{median,min,max}_s``: nnU-Net's sliding-window prediction of the case described in ``case``;
 - ``latency_{patch,case}_ort_*``: the same two timings with the network exported to ONNX and run by ONNX Runtime
   with ``ort_threads`` threads (CPU only, ``onnx_latency.py``);
-- ``epochs`` and ``epoch_time_median_s``: from the checkpoint's training log;
+- ``epochs``, ``epoch_time_median_s`` and ``train_time_s`` (the epochs' sum): from the checkpoint's training log;
+- ``pruning_time_s`` (all pruning steps: scoring and surgery) and ``pruning_time_share`` (of ``train_time_s``): from
+  a pruning run's ``pruning_log.json``, empty for other runs;
 - how the row was trained (``training_setup.py``): ``recipe`` (optimizer class), ``initial_lr``, ``momentum``,
   ``weight_decay``, ``budget`` (epochs x iterations), ``train_batch_size``, ``train_patch_size``, and the
   ``checkpoint`` measured; ``differs`` lists those in which the row differs from the reference;
@@ -41,7 +43,8 @@ HEAD_COLUMNS = ["model", "trainer", "plans", "configuration", "fold", "status", 
                 "memory_inference_delta_mib", "memory_train_peak_mib", "memory_train_delta_mib",
                 "latency_patch_median_ms", "latency_patch_min_ms", "latency_patch_max_ms", "latency_case_median_s",
                 "latency_case_min_s", "latency_case_max_s", "case"] + ORT_COLUMNS + [
-                "epochs", "epoch_time_median_s"] + list(FIELDS) + ["differs", "val_dice_note"]
+                "epochs", "epoch_time_median_s", "train_time_s",
+                "pruning_time_s", "pruning_time_share"] + list(FIELDS) + ["differs", "val_dice_note"]
 TAIL_COLUMNS = list(RATIOS) + ["pruning_log", "widths_plot", "device", "torch_threads", "ort_threads",
                                "torch_version", "repeats"]
 
@@ -72,6 +75,10 @@ def _num(value: object, fmt: str) -> str:
 
 def _ratio(value: object) -> str:
     return "" if not isinstance(value, (int, float)) else f"{value:.2f}x"
+
+
+def _percent(share: object) -> Optional[float]:
+    return 100 * share if isinstance(share, (int, float)) else None
 
 
 def _latency(row: Dict[str, object]) -> str:
@@ -116,6 +123,7 @@ def display_rows(rows: Sequence[Dict[str, object]], label_names: Dict[str, str])
             "epoch s": _num(r.get("epoch_time_median_s"), ".1f"),
             "recipe": _recipe(r), "budget": str(r.get("budget") or ""),
             "differs from ref.": str(r.get("differs") or ""),
+            "pruning % of training": _num(_percent(r.get("pruning_time_share")), ".1f"),
         }
         for prefix, columns in (("val", val), ("test", test)):
             for c in columns:
@@ -143,7 +151,10 @@ COLUMN_NOTES = (
     "ORT patch ms / ORT case s: the same timings with the network exported to ONNX and run by ONNX Runtime (CPU, "
     "as many threads as torch); ORT x torch: the reference in PyTorch / this model in ONNX Runtime (the speed-up "
     "over today's default); ORT x ORT: the reference in ONNX Runtime / this model in ONNX Runtime.",
-    "epoch s: median wall time per training epoch from the checkpoint's log (training + validation iterations).",
+    "epoch s: median wall time per training epoch from the checkpoint's log (training + validation iterations, "
+    "and a pruning run's pruning step).",
+    "pruning % of training: a pruning run's time in its pruning steps (scoring + surgery, pruning_log.json) over "
+    "its training wall time (the sum of its epochs); empty for other runs.",
     "recipe: optimizer, initial learning rate and momentum; budget: epochs x iterations per epoch (debug.json); "
     "differs from ref.: what in the training setup (recipe, budget, batch, patch, checkpoint) differs from the "
     "reference row: such rows are not an equal comparison.",

@@ -4,8 +4,8 @@ Rules:
 
 - Input problems are ``LUnetError``s raised before any measurement: unknown dataset, a requested plans that does not
   exist (or, without ``plans``, a dataset none of whose models' plans exist in ``nnUNet_preprocessed``), no model
-  found, a non-empty output folder without ``overwrite``, bad ``repeats``/``warmup``/folds/device/test folders, a
-  ``reference`` that is not among the models.
+  found, a non-empty output folder without ``overwrite``, bad ``repeats``/``warmup``/folds/device, test folders that
+  are missing, given alone or hold different cases, a ``reference`` that is not among the models.
 - Each (model, fold) becomes one row. A row that cannot be measured (no fold, no checkpoint, no
   ``validation/summary.json``, an exception while building or measuring) gets status ``failed: <reason>`` with the
   numbers measured before the failure; the other rows are still measured.
@@ -71,6 +71,19 @@ def _check_plans(dataset_name: str, plans: Optional[Sequence[str]], models: Sequ
         load_plans(dataset_name, models[0].plans)  # raises, naming the file and the command that writes it
 
 
+def _file_ending(dataset_name: str) -> str:
+    """The dataset's image file ending, from the ``dataset.json`` that planning copies to ``nnUNet_preprocessed``."""
+    import json
+
+    from nnunet_lunet.datasets import require_env
+    path = os.path.join(require_env("nnUNet_preprocessed"), dataset_name, "dataset.json")
+    if not os.path.isfile(path):
+        raise LUnetError(f"no {path}: plan and preprocess the dataset first (nnUNetv2_plan_and_preprocess -d "
+                         f"{int(dataset_name[7:10])})")
+    with open(path) as f:
+        return json.load(f)["file_ending"]
+
+
 def _no_models_message(dataset_name: str, configuration: str, results: str, trainers, plans, models) -> str:
     filters = "".join([f", trainers {' '.join(trainers)}" if trainers else "", f", plans {' '.join(plans)}"
                        if plans else "", f", models {', '.join('__'.join(m) for m in models)}" if models else ""])
@@ -117,7 +130,7 @@ def _training_records(row: Dict[str, object], model: TrainedModel, fold: str, ch
     """Training setup, validation Dice and epoch times; MissingRecord if the model, fold or checkpoint is missing.
     Without the final validation's summary (or for another checkpoint than the final one) the Dice cells stay empty
     and ``val_dice_note`` says why."""
-    from nnunet_lunet.benchmark.records import MissingRecord, read_epoch_times, read_validation_dice
+    from nnunet_lunet.benchmark.records import MissingRecord, pruning_overhead, read_epoch_times, read_validation_dice
     from nnunet_lunet.benchmark.trained_network import fold_folder
 
     if not os.path.isdir(model.folder):
@@ -139,7 +152,10 @@ def _training_records(row: Dict[str, object], model: TrainedModel, fold: str, ch
         except MissingRecord as missing:  # size, speed and memory can still be measured
             row["val_dice_note"] = f"no val Dice: {missing}"
     times = read_epoch_times(checkpoint)
-    row.update(epochs=times.epochs, epoch_time_median_s=times.median_s)
+    row.update(epochs=times.epochs, epoch_time_median_s=times.median_s, train_time_s=times.total_s)
+    overhead = pruning_overhead(folder, times)
+    if overhead is not None:
+        row.update(pruning_time_s=overhead.seconds, pruning_time_share=overhead.share)
 
 
 def _size(network, shape) -> Dict[str, object]:
@@ -267,7 +283,7 @@ def run_benchmark(dataset: str, configuration: str, folds: Optional[Sequence] = 
     ``command_line``: what the report shows as the command (default: this call); ``echo``: print the table and
     the files' paths to stdout.
     """
-    from nnunet_lunet.benchmark.test_set import check_test_folders
+    from nnunet_lunet.benchmark.test_set import check_test_cases, check_test_folders
     from nnunet_lunet.datasets import require_env, resolve_dataset
 
     if int(repeats) < 1:
@@ -280,6 +296,8 @@ def run_benchmark(dataset: str, configuration: str, folds: Optional[Sequence] = 
     results = os.path.join(require_env("nnUNet_results"), dataset_name)
     found = discover_models(results, configuration, trainers, plans, models)
     _check_plans(dataset_name, plans, found)
+    if test_images is not None:
+        check_test_cases(test_images, test_labels, _file_ending(dataset_name))
     if not any(os.path.isdir(m.folder) for m in found):
         raise LUnetError(_no_models_message(dataset_name, configuration, results, trainers, plans, models))
     ref = pick_reference(found, configuration, reference)

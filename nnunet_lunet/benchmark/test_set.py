@@ -31,6 +31,25 @@ def check_test_folders(images: str, labels: str) -> None:
             raise LUnetError(f"{option} {folder} is not a folder: pass nnU-Net's imagesTs / labelsTs layout")
 
 
+def check_test_cases(images: str, labels: str, file_ending: str) -> None:
+    """LUnetError unless the image cases (``CASE_XXXX<ending>``) and label cases (``CASE<ending>``) are the same
+    non-empty set."""
+    from nnunetv2.utilities.utils import get_identifiers_from_splitted_dataset_folder
+
+    image_cases = {str(c) for c in get_identifiers_from_splitted_dataset_folder(images, file_ending)}
+    label_cases = {f[: -len(file_ending)] for f in os.listdir(labels) if f.endswith(file_ending)}
+    if not label_cases:
+        raise LUnetError(f"--test-labels {labels} holds no {file_ending} label files: pass nnU-Net's labelsTs layout "
+                         f"(CASE{file_ending})")
+    if image_cases != label_cases:
+        only_images, only_labels = sorted(image_cases - label_cases), sorted(label_cases - image_cases)
+        details = "; ".join(part for part in (
+            f"images without labels: {', '.join(only_images[:3])}" if only_images else "",
+            f"labels without images: {', '.join(only_labels[:3])}" if only_labels else "") if part)
+        raise LUnetError(f"--test-images and --test-labels hold different cases ({details}): pass matching folders "
+                         f"(images CASE_0000{file_ending}, labels CASE{file_ending})")
+
+
 def evaluate_folder(labels: str, predictions: str, dataset_json_file: str, plans_file: str, output_file: str) -> dict:
     """nnU-Net's summary (``metric_per_case``, ``mean``, ``foreground_mean``) of ``predictions`` vs ``labels``."""
     import numpy as np
