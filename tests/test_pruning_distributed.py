@@ -1,5 +1,6 @@
-"""Every rank ends with rank 0's decision, even with different local scores and random seeds, and DDP training goes on
-after the pruned module is wrapped anew (2 gloo processes on the CPU)."""
+"""Every rank ends with rank 0's decision, even with different local scores and random seeds; and the pruning
+trainer's own code keeps DDP training going after loading a pruned checkpoint and after a pruning step (2 gloo
+processes on the CPU)."""
 
 import os
 import socket
@@ -12,9 +13,8 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from nnunet_lunet.pruning.criteria import CRITERIA, get_criterion
 from nnunet_lunet.pruning.distributed import all_reduce_scores, broadcast_decision, is_distributed
-from nnunet_lunet.pruning.layer_widths import current_widths
+from nnunet_lunet.pruning.layer_widths import current_widths, read_layer_widths
 from nnunet_lunet.pruning.network import PrunedPlainConvUNet
-from nnunet_lunet.pruning.surgery import prune_many
 from small_unets import small_unet
 
 WORLD_SIZE = 2
@@ -53,14 +53,7 @@ def _worker(rank: int, port: int, out_dir: str) -> None:
             own = get_criterion(name).select(net, N_CHANNELS, synced, torch.Generator().manual_seed(rank))
             decisions[name] = {"own": own, "final": broadcast_decision(own)}
 
-        # the trainer's step: prune every rank's module alike, wrap it in a new DDP, train on
-        prune_many(net, decisions["random"]["final"], optimizer)
-        train_step(DDP(net), optimizer, x)
-        parameters = torch.cat([p.detach().flatten() for p in net.parameters()])
-        torch.save(
-            {"synced": synced, "decisions": decisions, "parameters": parameters},
-            os.path.join(out_dir, f"rank{rank}.pt"),
-        )
+        torch.save({"synced": synced, "decisions": decisions}, os.path.join(out_dir, f"rank{rank}.pt"))
     finally:
         dist.destroy_process_group()
 
@@ -91,9 +84,6 @@ def test_all_ranks_take_rank_0s_decision(tmp_path):
             differing.append(name)
     # the seeds differ per rank, so random criteria would have diverged without the broadcast
     assert "random" in differing and "widest_layer" in differing
-    # after pruning and re-wrapping in DDP, training keeps the ranks' (pruned) parameters identical
-    assert results[0]["parameters"].shape == results[1]["parameters"].shape
-    torch.testing.assert_close(results[0]["parameters"], results[1]["parameters"])
 
 
 def test_without_a_process_group_both_are_no_ops():
@@ -103,3 +93,97 @@ def test_without_a_process_group_both_are_no_ops():
     assert torch.equal(reduced["a"], scores["a"]) and reduced["a"] is not scores["a"]
     decision = {"a": [1]}
     assert broadcast_decision(decision) is decision
+
+
+# -- the pruning trainer under DDP ----------------------------------------------------------------------------------
+TRAINER_WORLD = 2
+
+
+def _cpu_ddp(module, device_ids=None, **kwargs):
+    """nnU-Net's initialize wraps with ``device_ids=[rank]``, which DDP accepts for CUDA modules only."""
+    return DDP(module, **kwargs)
+
+
+def _pruning_trainer(preprocessed: str):
+    """nnUNetTrainerPruneWidest_smoke on the planned dataset's 2d configuration, on the CPU, initialised (and so
+    wrapped in DDP by nnU-Net's own initialize) with a pruning log started."""
+    import json
+
+    from nnunet_lunet.trainers import nnUNetTrainerPruneWidest_smoke
+
+    with open(os.path.join(preprocessed, "nnUNetPlans.json")) as f:
+        plans = dict(json.load(f), continue_training=False)  # nnUNetv2_train's get_trainer_from_args adds this
+    with open(os.path.join(preprocessed, "dataset.json")) as f:
+        dataset_json = json.load(f)
+    trainer = nnUNetTrainerPruneWidest_smoke(plans, "2d", 0, dataset_json, torch.device("cpu"))
+    trainer.device, trainer.grad_scaler = torch.device("cpu"), None  # nnU-Net assumes one GPU per DDP rank
+    trainer.initialize()
+    return trainer
+
+
+def _batch(trainer, rank: int, step: int) -> dict:
+    """A random batch of 2 patches with deep-supervision targets, different on every rank and step."""
+    generator = torch.Generator().manual_seed(1000 * rank + step)
+    patch = list(trainer.configuration_manager.patch_size)
+    data = torch.randn(2, trainer.num_input_channels, *patch, generator=generator)
+    labels = torch.randint(0, trainer.label_manager.num_segmentation_heads, (2, 1, *patch),
+                           generator=generator).float()
+    targets = [nn.functional.interpolate(labels, size=[round(p * s) for p, s in zip(patch, scale)], mode="nearest")
+               for scale in trainer._get_deep_supervision_scales()]
+    return {"data": data, "target": targets}
+
+
+def _trainer_worker(rank: int, port: int, env: dict, out_dir: str) -> None:
+    os.environ.update(env)  # nnU-Net reads its folders when first imported, here in this fresh process
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", rank=rank, world_size=TRAINER_WORLD)
+    try:
+        import nnunetv2.training.nnUNetTrainer.nnUNetTrainer as upstream
+
+        upstream.DDP = _cpu_ddp
+        preprocessed = os.path.join(env["nnUNet_preprocessed"], env["DATASET_NAME"])
+        checkpoint = os.path.join(out_dir, "pruned.pth")
+
+        # A pruned checkpoint, written by the trainer itself (one pruning step, no training).
+        first = _pruning_trainer(preprocessed)
+        first.start_pruning()
+        first.prune_step()
+        first.save_checkpoint(checkpoint)
+        dist.barrier()
+
+        # A new run: nnU-Net builds the full-size net and wraps it in DDP, then loads the pruned checkpoint.
+        trainer = _pruning_trainer(preprocessed)
+        trainer.load_checkpoint(checkpoint)
+        trainer.start_pruning()
+        loaded = read_layer_widths(trainer._plain_network())
+        losses = [float(trainer.train_step(_batch(trainer, rank, i))["loss"]) for i in range(2)]
+        trainer.prune_step()
+        losses += [float(trainer.train_step(_batch(trainer, rank, i))["loss"]) for i in range(2, 4)]
+        net = trainer._plain_network()
+        torch.save({"loaded_widths": loaded, "widths": read_layer_widths(net), "losses": losses,
+                    "weights": {k: v.clone() for k, v in net.state_dict().items()},
+                    "checkpoint_widths": first.pruning_log["steps"][0]["layer_widths"],
+                    "log": trainer.pruning_log}, os.path.join(out_dir, f"trainer_rank{rank}.pt"))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_pruning_trainer_resumes_and_prunes_under_ddp(planned_dataset, tmp_path):
+    """Load a pruned checkpoint into a DDP-wrapped trainer, train two iterations, prune one step, train two more:
+    both ranks end with the same widths and weights. Fails without the trainer's re-wrap after loading (DDP then
+    raises 'Expected to have finished reduction in the prior iteration' in the second iteration)."""
+    env = dict(planned_dataset.env, nnUNet_results=str(tmp_path / "results"), DATASET_NAME=planned_dataset.name)
+    mp.spawn(_trainer_worker, args=(free_port(), env, str(tmp_path)), nprocs=TRAINER_WORLD, join=True)
+    results = [torch.load(tmp_path / f"trainer_rank{r}.pt", weights_only=False) for r in range(TRAINER_WORLD)]
+
+    first, second = results
+    assert first["loaded_widths"] == first["checkpoint_widths"] == second["loaded_widths"]
+    assert first["widths"] == second["widths"] != first["loaded_widths"]  # the second step pruned further
+    assert [s["step"] for s in first["log"]["steps"]] == [1, 2]
+    assert first["log"]["steps"][1]["removed_channels"] == second["log"]["steps"][1]["removed_channels"]
+    assert first["log"]["steps"][1]["seconds"] > 0
+    assert first["weights"].keys() == second["weights"].keys()
+    for name, value in first["weights"].items():
+        torch.testing.assert_close(value, second["weights"][name], rtol=0, atol=0, msg=name)
+    assert first["losses"] != second["losses"]  # the ranks trained on different batches, DDP averaged them
