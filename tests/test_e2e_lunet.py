@@ -1,17 +1,18 @@
 """End to end with nnU-Net's own console scripts: train a LUnet (smoke budget), predict, read Dice."""
 
-import json
 import os
 
 import pytest
 import torch
 
 from cli_runner import run
+from nnunet_summaries import check_summary, summary_cases, validation_cases
 
 
-def _validation_dice(fold_folder):
-    with open(os.path.join(fold_folder, "validation", "summary.json")) as f:
-        return json.load(f)["foreground_mean"]["Dice"]
+def _check_validation(fold_folder, preprocessed):
+    """nnU-Net's final validation covered the fold's validation cases, and its Dice are those of its files."""
+    summary = check_summary(os.path.join(fold_folder, "validation", "summary.json"))
+    assert summary_cases(summary) == validation_cases(fold_folder, preprocessed)
 
 
 @pytest.mark.parametrize("configuration", ["3d_fullres", "2d"])
@@ -23,7 +24,7 @@ def test_train_predict_evaluate_lunet(planned_dataset, train, configuration, tmp
     convs = [v for k, v in checkpoint["network_weights"].items()
              if k.endswith("conv.weight") and not k.startswith("decoder.encoder")]
     assert convs and all(w.shape[0] == 32 for w in convs)  # LUnet: 32 channels in every conv
-    assert 0.0 <= _validation_dice(fold) <= 1.0
+    _check_validation(fold, planned_dataset.preprocessed)
 
     out = tmp_path / "pred"
     run(["nnUNetv2_predict", "-i", os.path.join(planned_dataset.raw, "imagesTs"), "-o", out, "-d",
@@ -32,17 +33,15 @@ def test_train_predict_evaluate_lunet(planned_dataset, train, configuration, tmp
     assert sorted(f for f in os.listdir(out) if f.endswith(".nii.gz")) == ["case_ts000.nii.gz", "case_ts001.nii.gz"]
     run(["nnUNetv2_evaluate_simple", os.path.join(planned_dataset.raw, "labelsTs"), out, "-l", 1, 2],
         planned_dataset.env)
-    with open(out / "summary.json") as f:
-        dice = json.load(f)["foreground_mean"]["Dice"]
-    assert 0.0 <= dice <= 1.0
+    assert summary_cases(check_summary(str(out / "summary.json"))) == {"case_ts000", "case_ts001"}
 
 
-def test_standard_trainer_trains_a_lunet_plans_configuration(train, lunet_plans):
+def test_standard_trainer_trains_a_lunet_plans_configuration(planned_dataset, train, lunet_plans):
     fold = train("3d_fullres_lunet16", "nnUNetTrainer_smoke", lunet_plans)
     weights = torch.load(os.path.join(fold, "checkpoint_final.pth"), map_location="cpu",
                          weights_only=False)["network_weights"]
     assert weights["encoder.stages.3.0.convs.1.conv.weight"].shape[0] == 16  # bottleneck is 16 wide, not 256
-    assert 0.0 <= _validation_dice(fold) <= 1.0
+    _check_validation(fold, planned_dataset.preprocessed)
 
 
 def test_trainers_are_found_in_a_fresh_interpreter_without_setup(nnunet_env):

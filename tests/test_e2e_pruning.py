@@ -1,12 +1,14 @@
 """End to end on the generated dataset: a STAMP pruning run shrinks the real network, resumes at its exact widths,
 predicts, and its exported widths train from scratch with nnU-Net's standard trainer."""
 
+import csv
 import json
 import os
 
 import torch
 
 from cli_runner import run
+from nnunet_summaries import check_summary, summary_cases, validation_cases
 
 TRAINER = "nnUNetTrainerSTAMP_smoke"
 
@@ -29,9 +31,12 @@ def test_prune_resume_predict_export_retrain(planned_dataset, train, tmp_path):
     step = log["steps"][0]
     assert step["epoch"] == 1 and step["channels"] < log["original_channels"]
     assert step["parameters"] < log["original_parameters"] and step["pseudo_dice"] is not None
-    assert os.path.isfile(os.path.join(fold, "pruning_log.csv"))
+    with open(os.path.join(fold, "pruning_log.csv")) as f:
+        csv_rows = list(csv.DictReader(f))
+    assert [r["step"] for r in csv_rows] == ["0", "1"] and float(csv_rows[1]["seconds"]) == step["seconds"]
     checkpoint = _checkpoint(fold)
     assert checkpoint["pruning"]["layer_widths"] == step["layer_widths"]
+    assert not [f for f in os.listdir(fold) if f.endswith(".partial")]  # the atomic save left no temporary file
     weights = checkpoint["network_weights"]
     unique = {p.data_ptr(): p.numel() for p in weights.values()}  # the state dict lists shared modules twice
     assert sum(unique.values()) == step["parameters"]
@@ -39,8 +44,10 @@ def test_prune_resume_predict_export_retrain(planned_dataset, train, tmp_path):
     enc = step["encoder_stage_widths"]
     assert enc[-1] < log["encoder_stage_widths"][-1]
     assert enc[0] / log["encoder_stage_widths"][0] > enc[-1] / log["encoder_stage_widths"][-1]
-    with open(os.path.join(fold, "validation", "summary.json")) as f:
-        assert 0 <= json.load(f)["foreground_mean"]["Dice"] <= 1  # nnU-Net's final validation ran on the pruned net
+    # nnU-Net's final validation ran (on the pruned net, the only one in the checkpoint) over the fold's cases
+    summary = check_summary(os.path.join(fold, "validation", "summary.json"))
+    assert summary_cases(summary) == validation_cases(fold, planned_dataset.preprocessed)
+    assert step["seconds"] > 0 and sum(len(v) for v in step["removed_channels"].values()) == step["removed"]
 
     # Continue with one more epoch: resumes at step 1's widths, takes step 2 at epoch 2, not step 1 again.
     run(["nnUNetv2_train", planned_dataset.dataset_id, "3d_fullres", 0, "-tr", TRAINER, "-device", "cpu", "--c"],
