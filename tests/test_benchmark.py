@@ -10,11 +10,13 @@ import csv
 import json
 import math
 import os
+import shutil
 
 import pytest
 from PIL import Image
 
 from cli_runner import run
+from nnunet_lunet.benchmark.ratios import RATIOS, add_ratios
 
 DEFAULT = "nnUNetTrainer_smoke__nnUNetPlans__3d_fullres"
 LUNET16 = "nnUNetTrainerLUnet16_smoke__nnUNetPlans__3d_fullres"
@@ -112,10 +114,30 @@ def test_rows_hold_the_networks_own_parameter_counts_and_the_folds_dice(bench):
             assert float(row[column]) > 0, column
         assert float(row["memory_train_delta_mib"]) > 0
         assert row["case"].startswith("preprocessed case")
-        assert 0 <= float(row["test_dice_mean"]) <= 1
         assert os.path.isfile(os.path.join(out, "test_predictions", f"{model}_fold0", "summary.json"))
-    assert rows[DEFAULT]["reference"] == "yes" and float(rows[DEFAULT]["parameters_ratio"]) == 1.0
+    assert rows[DEFAULT]["reference"] == "yes" and rows[LUNET16]["reference"] == ""
     assert math.isclose(float(rows[LUNET16]["parameters_ratio"]), own[DEFAULT] / own[LUNET16])
+    for ratio, raw in RATIOS.items():  # every x column is reference / model, from the CSV's own raw numbers
+        expected = float(rows[DEFAULT][raw]) / float(rows[LUNET16][raw])
+        assert math.isclose(float(rows[LUNET16][ratio]), expected, rel_tol=1e-9), ratio
+
+
+def test_test_set_dice_is_nnunets_own_evaluation_of_the_predictions(bench, planned_dataset, tmp_path):
+    """The benchmark evaluates in-process; nnU-Net's ``nnUNetv2_evaluate_simple`` (``compute_metrics_on_folder``)
+    on the same predictions must give the same per-class and mean Dice."""
+    env, out, result, folds = bench
+    rows = _rows(out)
+    for model in (DEFAULT, LUNET16):
+        predictions = os.path.join(out, "test_predictions", f"{model}_fold0")
+        summary_file = tmp_path / f"{model}.json"
+        run(["nnUNetv2_evaluate_simple", os.path.join(planned_dataset.raw, "labelsTs"), predictions, "-l", 1, 2,
+             "-o", summary_file, "-np", 1], env)
+        with open(summary_file) as f:
+            summary = json.load(f)
+        assert len(summary["metric_per_case"]) == 2
+        assert math.isclose(float(rows[model]["test_dice_mean"]), summary["foreground_mean"]["Dice"], abs_tol=1e-12)
+        for label, metrics in summary["mean"].items():
+            assert math.isclose(float(rows[model][f"test_dice_{label}"]), metrics["Dice"], abs_tol=1e-12)
 
 
 def test_a_model_without_validation_summary_is_measured_without_dice(bench):
@@ -200,6 +222,24 @@ def test_widths_plot_of_a_pruning_log(tmp_path):
         assert image.format == "PNG"
 
 
+def _macs_ratio_of_lunet8(planned_dataset) -> float:
+    from nnunet_lunet.datasets import resolved_configuration
+    from nnunet_lunet.model_stats import count_macs
+    from nnunet_lunet.plans.variants import derive_configuration, flat_variant
+    from nnunet_lunet.plans_networks import build_from_plans
+
+    with open(os.path.join(planned_dataset.preprocessed, "nnUNetPlans.json")) as f:
+        plans = json.load(f)
+    with open(os.path.join(planned_dataset.preprocessed, "dataset.json")) as f:
+        dataset_json = json.load(f)
+    patch = resolved_configuration(plans, "3d_fullres")["patch_size"]
+    lunet8 = derive_configuration(plans, "3d_fullres", flat_variant(8))[1]["architecture"]
+    default, thin = (count_macs(build_from_plans(plans, "3d_fullres", dataset_json, deep_supervision=True,
+                                                 architecture=architecture), 1, patch)
+                     for architecture in (None, lunet8))
+    return default / thin
+
+
 def test_bench_networks_script_times_default_and_variants(planned_dataset):
     script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks",
                           "bench_networks.py")
@@ -207,8 +247,84 @@ def test_bench_networks_script_times_default_and_variants(planned_dataset):
                   "-c", "3d_fullres", "--widths", 8, "--scales", "--repeats", 1, "--warmup", 0],
                  planned_dataset.env)
     lines = [line for line in result.stdout.splitlines() if line.startswith("| ")]
-    assert "MACs ratio" in lines[0] and "forward ratio" in lines[0]
-    assert lines[1].startswith("| default ") and "| 1.00x " in lines[1] and lines[2].startswith("| lunet8 ")
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    rows = {cells[0]: dict(zip(header, cells)) for cells in
+            ([c.strip() for c in line.strip("|").split("|")] for line in lines[2:])}  # lines[1]: the separator
+    assert list(rows) == ["default", "lunet8"]
+    assert rows["lunet8"]["widths per stage"] == "8-8-8-8"
+    # the MACs ratio is default / variant, of the networks nnU-Net builds from the plans (counted here on our own)
+    assert rows["lunet8"]["MACs ratio"] == f"{_macs_ratio_of_lunet8(planned_dataset):.2f}x"
+
+
+def test_ratios_compare_with_the_reference_of_the_same_fold():
+    rows = [{"model": "ref", "fold": "0", "status": "ok", "parameters": 100, "macs_per_patch": 50},
+            {"model": "ref", "fold": "1", "status": "ok", "parameters": 80, "macs_per_patch": 40},
+            {"model": "ref", "fold": "2", "status": "failed: x", "parameters": 1},
+            {"model": "thin", "fold": "0", "status": "ok", "parameters": 25, "macs_per_patch": 0},
+            {"model": "thin", "fold": "1", "status": "ok", "parameters": 40, "macs_per_patch": None},
+            {"model": "thin", "fold": "2", "status": "ok", "parameters": 10, "macs_per_patch": 5}]
+    add_ratios(rows, "ref")
+    thin = {r["fold"]: r for r in rows if r["model"] == "thin"}
+    assert thin["0"]["parameters_ratio"] == 4.0 and thin["0"]["macs_ratio"] is None  # zero: no ratio
+    assert thin["1"]["parameters_ratio"] == 2.0 and thin["1"]["macs_ratio"] is None  # missing: no ratio
+    # fold 2's reference failed: the first successful reference row (fold 0) stands in
+    assert thin["2"]["parameters_ratio"] == 10.0 and thin["2"]["macs_ratio"] == 10.0
+    assert thin["0"]["latency_patch_ratio"] is None
+    add_ratios(rows, None)
+    assert all(r[ratio] is None for r in rows for ratio in RATIOS)
+
+
+@pytest.fixture
+def bad_input_env(planned_dataset, tmp_path):
+    """A results folder with one (empty) model folder: enough for every input check to be reached."""
+    results = tmp_path / "results"
+    os.makedirs(results / planned_dataset.name / "nnUNetTrainer_smoke__nnUNetPlans__3d_fullres" / "fold_0")
+    return dict(planned_dataset.env, nnUNet_results=str(results))
+
+
+def _mismatched_labels(planned_dataset, tmp_path):
+    labels = tmp_path / "labels"
+    shutil.copytree(os.path.join(planned_dataset.raw, "labelsTs"), labels)
+    os.rename(labels / "case_ts001.nii.gz", labels / "case_ts009.nii.gz")
+    return str(labels)
+
+
+@pytest.mark.parametrize("case", ["repeats", "reference", "device", "images_alone", "mismatched_cases"])
+def test_bad_benchmark_input_is_one_error_line_and_writes_nothing(case, planned_dataset, bad_input_env, tmp_path):
+    images = os.path.join(planned_dataset.raw, "imagesTs")
+    extra, expected = {
+        "repeats": (["--repeats", 0], "--repeats 0"),
+        "reference": (["--reference", "nnUNetTrainerNope"], "--reference nnUNetTrainerNope is none of"),
+        "device": (["--device", "gpu"], "invalid device 'gpu'"),
+        "images_alone": (["--test-images", images], "--test-images and --test-labels go together"),
+        "mismatched_cases": (["--test-images", images, "--test-labels", _mismatched_labels(planned_dataset, tmp_path)]
+                             if case == "mismatched_cases" else [], "images without labels: case_ts001"),
+    }[case]
+    out = tmp_path / "out"
+    result = run(["nnunet-lunet", "benchmark", "-d", planned_dataset.dataset_id, "-c", "3d_fullres", "-o", out,
+                  *extra], bad_input_env, check=False)
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and expected in errors[0] and "Traceback" not in result.stderr, result.stderr
+    assert not os.path.exists(out)
+
+
+def test_pruning_overhead_is_the_steps_time_over_the_epochs_time(tmp_path):
+    from nnunet_lunet.benchmark.records import epoch_times, pruning_overhead
+    from nnunet_lunet.pruning.pruning_log import new_log, step_record, write_log
+
+    widths = {"encoder": [[4, 4], [8, 8]], "decoder": [[4, 4]], "transpconv": [4]}
+    log = new_log("stamp", {}, widths, 1000)
+    log["steps"] = [step_record(1, 1, {"encoder.stages.1.0.convs.0.conv": [0, 3]}, widths, 900, 1.5),
+                    step_record(2, 2, {"encoder.stages.1.0.convs.1.conv": [1]}, widths, 800, 0.5)]
+    write_log(str(tmp_path), log)
+    times = epoch_times({"epoch_start_timestamps": [0.0, 10.0, 30.0], "epoch_end_timestamps": [10.0, 30.0, 40.0]})
+    assert (times.epochs, times.median_s, times.total_s) == (3, 10.0, 40.0)
+    overhead = pruning_overhead(str(tmp_path), times)
+    assert overhead.seconds == 2.0 and overhead.share == 2.0 / 40.0
+    assert log["steps"][0]["removed"] == 2 and log["steps"][0]["removed_channels"] == {
+        "encoder.stages.1.0.convs.0.conv": [0, 3]}
+    assert pruning_overhead(str(tmp_path / "elsewhere"), times) is None  # not a pruning run: no column
 
 
 def test_rows_time_onnx_runtime_beside_pytorch(bench):
