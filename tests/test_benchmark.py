@@ -246,10 +246,10 @@ def test_bench_networks_script_times_default_and_variants(planned_dataset):
     result = run(["python", script, "--plans-file", os.path.join(planned_dataset.preprocessed, "nnUNetPlans.json"),
                   "-c", "3d_fullres", "--widths", 8, "--scales", "--repeats", 1, "--warmup", 0],
                  planned_dataset.env)
-    lines = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    lines = [line for line in result.stdout.splitlines() if line.startswith("| ")]  # not the |---| separator
     header = [c.strip() for c in lines[0].strip("|").split("|")]
     rows = {cells[0]: dict(zip(header, cells)) for cells in
-            ([c.strip() for c in line.strip("|").split("|")] for line in lines[2:])}  # lines[1]: the separator
+            ([c.strip() for c in line.strip("|").split("|")] for line in lines[1:])}
     assert list(rows) == ["default", "lunet8"]
     assert rows["lunet8"]["widths per stage"] == "8-8-8-8"
     # the MACs ratio is default / variant, of the networks nnU-Net builds from the plans (counted here on our own)
