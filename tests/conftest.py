@@ -43,7 +43,10 @@ def nnunet_env(tmp_path_factory) -> Dict[str, str]:
     for var, sub in (("nnUNet_raw", "raw"), ("nnUNet_preprocessed", "preprocessed"), ("nnUNet_results", "results")):
         os.makedirs(root / sub)
         env[var] = str(root / sub)
-    env.update(nnUNet_def_n_proc="2", nnUNet_n_proc_DA="2", nnUNet_compile="false", PYTHONUNBUFFERED="1")
+    # One torch thread for the _smoke trainers: beside nnU-Net's data-augmentation workers on 2 cores, two threads
+    # waiting for each other made a smoke epoch up to 25x slower (trainers/budget.py).
+    env.update(nnUNet_def_n_proc="2", nnUNet_n_proc_DA="2", nnUNet_compile="false", PYTHONUNBUFFERED="1",
+               NNUNET_LUNET_THREADS="1")
     return env
 
 
