@@ -23,7 +23,8 @@ PRUNABLE_NETWORKS = (PLAIN_CONV_UNET, PRUNED_PLAIN_CONV_UNET)
 
 
 def require_supported(architecture: dict, configuration: str) -> None:
-    """``configuration`` names it in the message (``'3d_fullres'``). Raise LUnetError unless the plans ``architecture`` dict describes a PlainConvUNet or ResidualEncoderUNet."""
+    """Raise LUnetError unless the plans ``architecture`` dict describes a PlainConvUNet or ResidualEncoderUNet;
+    ``configuration`` names it in the message (``3d_fullres``)."""
     name = architecture.get("network_class_name")
     if name not in SUPPORTED_NETWORKS:
         raise LUnetError(
