@@ -51,7 +51,7 @@ def patch_latency(network: nn.Module, in_channels: int, patch_size: Sequence[int
     return time_calls(inference_step(network, in_channels, patch_size, device), device, repeats, warmup)
 
 
-def case_latency(predictor, image: torch.Tensor, repeats: int, warmup: int = 0) -> Timing:
+def case_latency(predictor, image: torch.Tensor, repeats: int, warmup: int) -> Timing:
     """nnU-Net's sliding-window prediction of one preprocessed case (``image``: channels x spatial), as
     ``nnUNetPredictor.predict_sliding_window_return_logits`` runs it (its tile step, Gaussian weighting and
     test-time mirroring settings)."""

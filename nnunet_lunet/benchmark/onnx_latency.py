@@ -37,7 +37,7 @@ def onnx_latencies(predictor, network: torch.nn.Module, shape, image: torch.Tens
         patch = time_calls(lambda: run_session(session, x), torch.device("cpu"), repeats, warmup)
         torch_network, predictor.network = predictor.network, OnnxNetwork(session)
         try:
-            whole = case_latency(predictor, image, repeats)
+            whole = case_latency(predictor, image, repeats, warmup)
         finally:
             predictor.network = torch_network
     return dict(latency_patch_ort_median_ms=patch.median * 1e3, latency_patch_ort_min_ms=patch.minimum * 1e3,

@@ -175,7 +175,7 @@ def _latencies(predictor, network, shape, settings: Settings, progress) -> Dict[
     progress("case latency")
     image, case = benchmark_case(settings.preprocessed, predictor.plans_manager, predictor.configuration_manager,
                                  shape.in_channels)
-    whole = case_latency(predictor, image, settings.repeats)
+    whole = case_latency(predictor, image, settings.repeats, settings.warmup)
     row = dict(latency_patch_median_ms=patch.median * 1e3, latency_patch_min_ms=patch.minimum * 1e3,
                latency_patch_max_ms=patch.maximum * 1e3, case=case, latency_case_median_s=whole.median,
                latency_case_min_s=whole.minimum, latency_case_max_s=whole.maximum)
