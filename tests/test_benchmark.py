@@ -118,7 +118,8 @@ def test_rows_hold_the_networks_own_parameter_counts_and_the_folds_dice(bench):
     assert rows[DEFAULT]["reference"] == "yes" and rows[LUNET16]["reference"] == ""
     assert math.isclose(float(rows[LUNET16]["parameters_ratio"]), own[DEFAULT] / own[LUNET16])
     for ratio, raw in RATIOS.items():  # every x column is reference / model, from the CSV's own raw numbers
-        expected = float(rows[DEFAULT][raw]) / float(rows[LUNET16][raw])
+        ref_column, column = raw if isinstance(raw, tuple) else (raw, raw)
+        expected = float(rows[DEFAULT][ref_column]) / float(rows[LUNET16][column])
         assert math.isclose(float(rows[LUNET16][ratio]), expected, rel_tol=1e-9), ratio
 
 
