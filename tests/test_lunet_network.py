@@ -57,6 +57,6 @@ def test_lunet_refuses_other_networks():
     from nnunetv2.utilities.plans_handling.plans_handler import ConfigurationManager
     from plans_factory import plain_conv_unet_configuration
     cfg = plain_conv_unet_configuration(3, 4)
-    cfg["architecture"]["network_class_name"] = "dynamic_network_architectures.architectures.unet.ResidualEncoderUNet"
-    with pytest.raises(LUnetError, match="PlainConvUNet"):
+    cfg["architecture"]["network_class_name"] = "dynamic_network_architectures.architectures.unet.ResidualUNet"
+    with pytest.raises(LUnetError, match="supports only .*PlainConvUNet.*ResidualEncoderUNet"):
         nnUNetTrainerLUnet.build_network_architecture(None, ConfigurationManager(cfg), 1, 3, True)
