@@ -167,7 +167,8 @@ def test_pruning_log_of_another_run_is_refused(planned_dataset, stamp_copy):
     env, fold = stamp_copy
     path = os.path.join(fold, "pruning_log.json")
     log = _read_json(path)
-    log["steps"][0]["layer_widths"] = log["original_widths"]
+    # The step the checkpoint was saved after (the session's STAMP run may have been continued by other tests).
+    log["steps"][-1]["layer_widths"] = log["original_widths"]
     with open(path, "w") as f:
         json.dump(log, f)
     _refused(_resume(planned_dataset, env), "does not match the checkpoint", "belongs to another run")
