@@ -3,7 +3,7 @@
 Rules:
 
 - The row's network (as nnU-Net's predictor rebuilds it, deep supervision off) is exported to a temporary ONNX graph
-  (``deploy.onnx_graph.export_graph``) and run by an ONNX Runtime CPU session with all graph optimisations and as
+  (``deploy.onnx_graph.export_graph``) and run by an ONNX Runtime CPU session (``ort_session``'s default level) and as
   many intra-op threads as torch uses (``ort_threads``), so both runtimes get the same cores.
 - Patch: one standard-normal patch, batch 1, ``warmup`` untimed runs then ``repeats`` timed ones (``latency``).
   Whole case: nnU-Net's sliding-window prediction of the same case as the PyTorch timing, with the predictor's
