@@ -73,15 +73,8 @@ def _check_plans(dataset_name: str, plans: Optional[Sequence[str]], models: Sequ
 
 def _file_ending(dataset_name: str) -> str:
     """The dataset's image file ending, from the ``dataset.json`` that planning copies to ``nnUNet_preprocessed``."""
-    import json
-
-    from nnunet_lunet.datasets import require_env
-    path = os.path.join(require_env("nnUNet_preprocessed"), dataset_name, "dataset.json")
-    if not os.path.isfile(path):
-        raise LUnetError(f"no {path}: plan and preprocess the dataset first (nnUNetv2_plan_and_preprocess -d "
-                         f"{int(dataset_name[7:10])})")
-    with open(path) as f:
-        return json.load(f)["file_ending"]
+    from nnunet_lunet.plans_networks import load_dataset_json
+    return load_dataset_json(dataset_name)["file_ending"]
 
 
 def _no_models_message(dataset_name: str, configuration: str, results: str, trainers, plans, models) -> str:
