@@ -18,7 +18,8 @@ Rules:
   CPU plugin reading the same ONNX file.
 - One patch of the plan's patch size, batch 1, standard normal, no grad. Every runtime of every network gets
   ``--warmup`` untimed runs, then the timed runs are interleaved (network A runtime 1, A 2, ..., B 1, ..., then
-  again) ``--repeats`` times, so that a drift of the machine hits all alike. Median, min and max per cell.
+  again, rotated by one each round: ``nnunet_lunet.benchmark.latency.time_interleaved``) ``--repeats`` times, so
+  that a drift of the machine hits all alike. Median, min and max per cell.
 - Threads: ``--threads`` for torch (``torch.set_num_threads``), ONNX Runtime (intra-op) and OpenVINO
   (``INFERENCE_NUM_THREADS``); default: torch's current count. The header line states it.
 - Ratios: ``x default eager`` = default network in ``torch_eager`` / this cell (the speed-up over what nnU-Net users
@@ -31,14 +32,13 @@ Times need an otherwise idle machine. The functions are importable (``bench_runt
 import argparse
 import csv
 import os
-import statistics
 import sys
 import tempfile
-import time
 from typing import Callable, Dict, List, Optional, Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_networks import candidates, load_plans_and_dataset  # noqa: E402
+from nnunet_lunet.deploy.graph_runtimes import openvino_installed  # noqa: E402
 
 ORT_LEVELS = ("disable", "basic", "extended", "all")
 RUNTIMES = ("torch_eager", "torch_channels_last", "torch_compile") + tuple(f"ort_{lv}" for lv in ORT_LEVELS) + (
@@ -46,14 +46,6 @@ RUNTIMES = ("torch_eager", "torch_channels_last", "torch_compile") + tuple(f"ort
 DEFAULT_RUNTIMES = ("torch_eager", "torch_channels_last", "ort_basic", "ort_extended", "ort_all", "openvino")
 COLUMNS = ("network", "runtime", "median ms", "min ms", "max ms", "x default eager", "x own eager", "MACs ratio",
            "speed-up / MACs ratio")
-
-
-def openvino_available() -> bool:
-    try:
-        import openvino  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _torch_runner(network, x, memory_format=None, compile_it: bool = False) -> Callable[[], object]:
@@ -71,23 +63,13 @@ def _torch_runner(network, x, memory_format=None, compile_it: bool = False) -> C
     return step
 
 
-def _openvino_runner(onnx_path: str, x, threads: int) -> Callable[[], object]:
-    import openvino as ov
-
-    # float32 like the others: on CPUs with bf16 support OpenVINO would otherwise pick bf16
-    compiled = ov.Core().compile_model(onnx_path, "CPU", {"INFERENCE_NUM_THREADS": threads,
-                                                          "INFERENCE_PRECISION_HINT": "f32"})
-    request = compiled.create_infer_request()
-    array = x.numpy()
-    return lambda: request.infer([array])
-
-
 def runners(network, onnx_path: str, x, runtimes: Sequence[str], threads: int) -> Dict[str, Callable[[], object]]:
     """Runtime name -> a callable running one forward pass of ``network`` (or its graph) on ``x``."""
     import copy
 
     import torch
 
+    from nnunet_lunet.deploy.graph_runtimes import graph_runner
     from nnunet_lunet.deploy.onnx_graph import ort_session, run_session
 
     out = {}
@@ -103,22 +85,9 @@ def runners(network, onnx_path: str, x, runtimes: Sequence[str], threads: int) -
             session, array = ort_session(onnx_path, threads=threads, optimization=runtime[4:]), x.numpy()
             out[runtime] = lambda s=session: run_session(s, array)
         elif runtime == "openvino":
-            out[runtime] = _openvino_runner(onnx_path, x, threads)
+            run, array = graph_runner(onnx_path, "openvino", threads), x.numpy()
+            out[runtime] = lambda: run(array)
     return out
-
-
-def time_interleaved(cells: Dict[tuple, Callable[[], object]], repeats: int, warmup: int) -> Dict[tuple, List[float]]:
-    """Warm every cell up, then time them in turn ``repeats`` times; seconds per cell."""
-    for fn in cells.values():
-        for _ in range(warmup):
-            fn()
-    times = {key: [] for key in cells}
-    for _ in range(repeats):
-        for key, fn in cells.items():
-            start = time.perf_counter()
-            fn()
-            times[key].append(time.perf_counter() - start)
-    return times
 
 
 def _networks(plans: dict, configuration: str, dataset_json: dict, variants: Sequence,
@@ -151,6 +120,7 @@ def bench_runtimes(plans: dict, configuration: str, dataset_json: dict, variants
     """One row per (network, runtime), see module rules."""
     import torch
 
+    from nnunet_lunet.benchmark.latency import time_interleaved
     from nnunet_lunet.datasets import resolved_configuration
     from nnunet_lunet.deploy.onnx_graph import export_graph
     from nnunet_lunet.model_stats import count_macs
@@ -171,15 +141,18 @@ def bench_runtimes(plans: dict, configuration: str, dataset_json: dict, variants
                 export_graph(network, x, onnx_path)
             for runtime, fn in runners(network, onnx_path, x, runtimes, threads).items():
                 cells[(label, runtime)] = fn
-        times = time_interleaved(cells, repeats, warmup)
-    medians = {key: statistics.median(t) for key, t in times.items()}
+        times, errors = time_interleaved(cells, torch.device("cpu"), repeats, warmup)
+    if errors:
+        (label, runtime), error = next(iter(errors.items()))
+        raise RuntimeError(f"{label} under {runtime} failed: {error}") from error
+    medians = {key: t.median for key, t in times.items()}
     default_eager = medians.get(("default", "torch_eager"))
     default_macs = macs["default"]
     rows = []
     for (label, runtime), t in times.items():
         own_eager = medians.get((label, "torch_eager"))
         row = {"network": label, "runtime": runtime, "median ms": medians[(label, runtime)] * 1e3,
-               "min ms": min(t) * 1e3, "max ms": max(t) * 1e3, "MACs ratio": default_macs / macs[label],
+               "min ms": t.minimum * 1e3, "max ms": t.maximum * 1e3, "MACs ratio": default_macs / macs[label],
                "x default eager": default_eager / medians[(label, runtime)] if default_eager else None,
                "x own eager": own_eager / medians[(label, runtime)] if own_eager else None,
                "threads": threads, "repeats": repeats, "warmup": warmup}
@@ -248,7 +221,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.csv and os.path.exists(args.csv):
             raise LUnetError(f"--csv {args.csv} already exists: remove it or choose another file")
         plans, dataset_json = load_plans_and_dataset(args.plans_file, args.dataset_json)
-        runtimes = [r for r in args.runtimes if r != "openvino" or openvino_available()]
+        runtimes = [r for r in args.runtimes if r != "openvino" or openvino_installed()]
         if "torch_eager" not in runtimes:
             raise LUnetError("--runtimes must include torch_eager (the ratios' baseline)")
         import torch

@@ -333,7 +333,8 @@ def test_rows_time_onnx_runtime_beside_pytorch(bench):
     rows = _rows(out)
     for model in (DEFAULT, LUNET16):
         row = rows[model]
-        for column in ("latency_patch_ort_median_ms", "latency_patch_ort_min_ms", "latency_case_ort_median_s"):
+        for column in ("latency_patch_ort_median_ms", "latency_patch_ort_min_ms", "latency_case_ort_median_s",
+                       "latency_patch_ov_median_ms", "latency_case_ov_median_s"):  # OpenVINO: in the test extra
             assert float(row[column]) > 0, column
         assert int(row["ort_threads"]) == int(row["torch_threads"])  # both runtimes get the same cores
     ref, lunet = rows[DEFAULT], rows[LUNET16]
@@ -347,3 +348,68 @@ def test_rows_time_onnx_runtime_beside_pytorch(bench):
     with open(os.path.join(out, "benchmark.md")) as f:
         report = f.read()
     assert "ORT patch ms" in report and "ORT case x torch" in report and "intra-op threads" in report
+    assert "OV patch ms" in report and "OV case x torch" in report
+    # the reference against itself: same runs, so every latency ratio is within noise (printed ~1.00x)
+    assert set(ref["ratios_within_noise"].split()) == {"latency_patch_ratio", "latency_case_ratio",
+                                                       "latency_patch_ort_vs_ort_ratio", "latency_case_ort_vs_ort_ratio"
+                                                       } | set(ref["ratios_within_noise"].split()) & {
+        "latency_patch_ort_vs_torch_ratio", "latency_case_ort_vs_torch_ratio"}
+    assert "~1.00x" in report
+    for row in (ref, lunet):  # --disable-tta: one pass per tile; at least one tile
+        assert int(row["case_forward_passes"]) >= 1
+
+
+def test_rows_are_timed_interleaved_in_rotated_rounds_and_a_failing_call_is_dropped():
+    import torch
+
+    from nnunet_lunet.benchmark.latency import time_interleaved
+
+    order = []
+
+    def call(name):
+        def fn():
+            order.append(name)
+            if name == "bad" and order.count("bad") == 2:
+                raise RuntimeError("broken graph")
+        return fn
+
+    timings, errors = time_interleaved({k: call(k) for k in ("a", "bad", "c")}, torch.device("cpu"), repeats=3,
+                                       warmup=1)
+    # warm-up of each in turn (bad passes once), then rounds "a bad(raises) c", "(bad) c a", "c a (bad)"
+    assert order == ["a", "bad", "c", "a", "bad", "c", "c", "a", "c", "a"]
+    assert set(timings) == {"a", "c"} and [t.repeats for t in timings.values()] == [3, 3]
+    assert list(errors) == ["bad"] and "broken graph" in str(errors["bad"])
+    assert all(t.minimum <= t.median <= t.maximum for t in timings.values())
+
+
+def _timed_row(model, patch_ms, case_s, passes=1):
+    """A benchmark row with PyTorch timings ``(median, min, max)`` of patch (ms) and case (s)."""
+    row = {"model": model, "fold": "0", "status": "ok", "case_forward_passes": passes, "repeats": 5}
+    for prefix, unit, values in (("latency_patch", "ms", patch_ms), ("latency_case", "s", case_s)):
+        row.update({f"{prefix}_{stat}_{unit}": v for stat, v in zip(("median", "min", "max"), values)})
+    return row
+
+
+def test_latency_ratios_whose_ranges_overlap_the_reference_are_marked_and_shown_with_a_tilde():
+    from nnunet_lunet.benchmark.report import display_rows
+    from nnunet_lunet.benchmark.timing_checks import mark_noise
+
+    rows = [_timed_row("ref", (100, 90, 110), (1.0, 0.9, 1.1)),
+            _timed_row("near", (95, 85, 105), (0.5, 0.45, 0.55)),   # patch overlaps, case clearly faster
+            _timed_row("far", (40, 38, 44), (0.95, 0.5, 2.0))]      # patch clearly faster, case overlaps
+    add_ratios(rows, "ref")
+    mark_noise(rows, "ref")
+    marked = {r["model"]: r["ratios_within_noise"].split() for r in rows}
+    assert marked["near"] == ["latency_patch_ratio"] and marked["far"] == ["latency_case_ratio"]
+    shown = {r["model"]: r for r in display_rows(rows, {})}
+    assert shown["near"]["patch x"] == "~1.05x" and shown["near"]["case x"] == "2.00x"
+    assert shown["far"]["patch x"] == "2.50x" and shown["far"]["case x"] == "~1.05x"
+
+
+def test_a_case_timed_faster_than_its_forward_passes_is_reported():
+    from nnunet_lunet.benchmark.timing_checks import inconsistent_cases
+
+    rows = [_timed_row("fine", (100, 90, 110), (0.25, 0.24, 0.3), passes=2),
+            _timed_row("disturbed", (656, 600, 700), (0.49, 0.45, 0.5), passes=1)]  # issue 8's published case
+    lines = inconsistent_cases(rows)
+    assert len(lines) == 1 and lines[0].startswith("disturbed fold 0, PyTorch: whole case 490 ms < 1 forward")

@@ -182,20 +182,23 @@ def test_predict_matches_nnunetv2_predict(exported, planned_dataset, tmp_path):
     _assert_segmentations_match(_segmentations(str(ours)), _segmentations(str(reference)))
 
 
-def test_predict_torch_runtime_matches_onnxruntime(exported, planned_dataset, tmp_path):
-    """--runtime torch runs the folder's weights in PyTorch; without mirroring both runtimes agree."""
+@pytest.mark.parametrize("runtime", ["torch", "openvino"])
+def test_predict_other_runtimes_match_onnxruntime(runtime, exported, planned_dataset, tmp_path):
+    """--runtime torch runs the folder's weights in PyTorch, --runtime openvino its graph in OpenVINO (installed with
+    the test extra); without mirroring each agrees with ONNX Runtime."""
     folder, _ = exported
     images = os.path.join(planned_dataset.raw, "imagesTs")
     outs = {}
-    for runtime in ("onnxruntime", "torch"):
-        outs[runtime] = tmp_path / runtime
-        run(["nnunet-lunet", "predict", "-i", images, "-o", outs[runtime], "-m", folder, "--runtime", runtime,
-             "--disable-tta", "--save-probabilities", "--processes", 1], planned_dataset.env)
-    got, expected = _probabilities(str(outs["onnxruntime"])), _probabilities(str(outs["torch"]))
+    for name in ("onnxruntime", runtime):
+        outs[name] = tmp_path / name
+        result = run(["nnunet-lunet", "predict", "-i", images, "-o", outs[name], "-m", folder, "--runtime", name,
+                      "--disable-tta", "--save-probabilities", "--processes", 1], planned_dataset.env)
+        assert f"predicted 2 case(s) with {name}" in result.stdout
+    got, expected = _probabilities(str(outs[runtime])), _probabilities(str(outs["onnxruntime"]))
     assert sorted(got) == sorted(expected) == ["case_ts000", "case_ts001"]
     for case in expected:
         _assert_probabilities_match(got[case], expected[case], case)
-    _assert_segmentations_match(_segmentations(str(outs["onnxruntime"])), _segmentations(str(outs["torch"])))
+    _assert_segmentations_match(_segmentations(str(outs[runtime])), _segmentations(str(outs["onnxruntime"])))
 
 
 def test_predict_refuses_a_non_empty_output_and_a_bad_model_folder(exported, planned_dataset, tmp_path):

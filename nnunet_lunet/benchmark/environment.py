@@ -5,6 +5,8 @@ import platform
 import sys
 from typing import Dict
 
+from nnunet_lunet.deploy.graph_runtimes import openvino_installed
+
 
 def device_name(device) -> str:
     """``'cuda:0 (NVIDIA H100 ...)'`` or ``'cpu (<model name>, N logical cores)'``."""
@@ -33,12 +35,15 @@ def describe_environment(device, repeats: int, warmup: int, checkpoint_name: str
         "torch": torch.__version__,
         "onnxruntime": version("onnxruntime") + (f", {torch.get_num_threads()} intra-op threads (as torch)"
                                                  if device.type == "cpu" else " (not timed on CUDA)"),
+        "openvino": (version("openvino") + (f", {torch.get_num_threads()} threads (as torch)" if device.type == "cpu"
+                                            else " (not timed on CUDA)")) if openvino_installed() else
+                    'not installed (pip install "nnunet-lunet[openvino]" adds its columns)',
         "nnunetv2": version("nnunetv2"),
         "dynamic-network-architectures": version("dynamic-network-architectures"),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "repeats": f"{repeats} timed runs per latency (median, min, max); {warmup} untimed warm-up runs before the "
-                   f"patch timing, the whole-case timing follows it",
+        "repeats": f"{repeats} timed runs per latency (median, min, max), all models and runtimes interleaved round "
+                   f"by round; {warmup} untimed warm-up runs of each first",
         "checkpoint": checkpoint_name,
         "whole-case prediction": "nnUNetPredictor.predict_sliding_window_return_logits, tile step 0.5, Gaussian "
                                  "weighting, " + ("test-time mirroring (nnUNetv2_predict's default)" if mirroring else

@@ -1,19 +1,22 @@
-"""Wall-clock latency: median, minimum and maximum of repeated runs after warm-up runs.
+"""Wall-clock latency: median, minimum and maximum of repeated runs after warm-up runs, one call or several
+interleaved.
 
 Rules: ``warmup`` untimed runs first (allocator, cuDNN autotuning, caches), then ``repeats`` timed runs; on CUDA every
 run is bracketed by ``torch.cuda.synchronize`` so the time covers the kernels, not only their launch.
+Several calls (``time_interleaved``) are timed in rounds: every call warms up in turn, then each round runs every call
+once, the order rotated by one per round, so that a drift of the machine's load (another job starting, thermal
+throttling) hits every call alike instead of whichever model happened to be timed last, and no call always runs
+right after the same other one. A call that raises is dropped from the remaining rounds and its error returned; the
+others go on.
 Times are seconds.
 """
 
 import statistics
 import time
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Dict, Hashable, List, Mapping, Sequence, Tuple
 
 import torch
-from torch import nn
-
-from nnunet_lunet.benchmark.steps import inference_step
 
 
 @dataclass(frozen=True)
@@ -23,37 +26,74 @@ class Timing:
     maximum: float
     repeats: int
 
+    @classmethod
+    def of(cls, times: Sequence[float]) -> "Timing":
+        return cls(statistics.median(times), min(times), max(times), len(times))
+
+    def overlaps(self, other: "Timing") -> bool:
+        """Whether the min-max ranges overlap: then the runs do not show which of the two is faster."""
+        return self.minimum <= other.maximum and other.minimum <= self.maximum
+
 
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
 
-def time_calls(fn: Callable[[], object], device: torch.device, repeats: int, warmup: int) -> Timing:
-    """Time ``fn()``; ``repeats`` >= 1."""
+def _timed(fn: Callable[[], object], device: torch.device) -> float:
+    start = time.perf_counter()
+    fn()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def _check_counts(repeats: int, warmup: int) -> None:
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
+    if warmup < 0:
+        raise ValueError(f"warmup must be 0 or more, got {warmup}")
+
+
+def time_calls(fn: Callable[[], object], device: torch.device, repeats: int, warmup: int) -> Timing:
+    """Time ``fn()``; ``repeats`` >= 1."""
+    _check_counts(repeats, warmup)
     for _ in range(warmup):
         fn()
     _sync(device)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(time.perf_counter() - start)
-    return Timing(statistics.median(times), min(times), max(times), repeats)
+    return Timing.of([_timed(fn, device) for _ in range(repeats)])
 
 
-def patch_latency(network: nn.Module, in_channels: int, patch_size: Sequence[int], device: torch.device,
-                  repeats: int, warmup: int) -> Timing:
-    """Forward pass on one patch, batch 1, no grad (see ``steps.inference_step``)."""
-    return time_calls(inference_step(network, in_channels, patch_size, device), device, repeats, warmup)
+def rotated(keys: Sequence[Hashable], round_index: int) -> List[Hashable]:
+    """The order of round ``round_index``: ``keys`` rotated left by ``round_index``."""
+    shift = round_index % len(keys) if keys else 0
+    return list(keys[shift:]) + list(keys[:shift])
 
 
-def case_latency(predictor, image: torch.Tensor, repeats: int, warmup: int) -> Timing:
-    """nnU-Net's sliding-window prediction of one preprocessed case (``image``: channels x spatial), as
-    ``nnUNetPredictor.predict_sliding_window_return_logits`` runs it (its tile step, Gaussian weighting and
-    test-time mirroring settings)."""
-    return time_calls(lambda: predictor.predict_sliding_window_return_logits(image), predictor.device, repeats,
-                      warmup)
+def time_interleaved(calls: Mapping[Hashable, Callable[[], object]], device: torch.device, repeats: int,
+                     warmup: int, on_round: Callable[[int], None] = lambda r: None,
+                     ) -> Tuple[Dict[Hashable, Timing], Dict[Hashable, BaseException]]:
+    """``(timings, errors)`` of every call, timed in rotated rounds (module rules); ``on_round(r)`` after round r."""
+    _check_counts(repeats, warmup)
+    times: Dict[Hashable, List[float]] = {key: [] for key in calls}
+    errors: Dict[Hashable, BaseException] = {}
+
+    def run(key, timed: bool) -> None:
+        try:
+            elapsed = _timed(calls[key], device)
+        except Exception as error:  # noqa: BLE001 - one failing call must not cost the others their timings
+            errors[key] = error
+        else:
+            if timed:
+                times[key].append(elapsed)
+
+    for key in calls:
+        for _ in range(warmup):
+            if key not in errors:
+                run(key, timed=False)
+    for r in range(repeats):
+        for key in rotated(list(calls), r):
+            if key not in errors:
+                run(key, timed=True)
+        on_round(r)
+    return {key: Timing.of(t) for key, t in times.items() if key not in errors}, errors
+

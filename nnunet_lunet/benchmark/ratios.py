@@ -2,13 +2,13 @@
 
 Rules: ratio = reference value / model value (2.0 = half the reference's parameters, MACs, memory or time; below 1 =
 bigger or slower), for the raw columns in ``RATIOS`` (ONNX Runtime latencies also against the reference's PyTorch
-latency). Each row is compared with the reference's row of the same fold,
+latency, OpenVINO latencies only against it). Each row is compared with the reference's row of the same fold,
 else with the reference's first successful row. Memory ratios use the peak over the after-imports baseline (the
 baseline is the same bare torch + nnU-Net process for every model). Cells stay empty when either value is missing
 or zero, or there is no successful reference row.
 """
 
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 # ratio column -> raw column it compares, or (reference's column, model's column): ONNX Runtime latency against the
 # default network in PyTorch (the baseline users have today) and in ONNX Runtime
@@ -23,6 +23,8 @@ RATIOS = {
     "latency_patch_ort_vs_ort_ratio": "latency_patch_ort_median_ms",
     "latency_case_ort_vs_torch_ratio": ("latency_case_median_s", "latency_case_ort_median_s"),
     "latency_case_ort_vs_ort_ratio": "latency_case_ort_median_s",
+    "latency_patch_ov_vs_torch_ratio": ("latency_patch_median_ms", "latency_patch_ov_median_ms"),
+    "latency_case_ov_vs_torch_ratio": ("latency_case_median_s", "latency_case_ov_median_s"),
 }
 
 
@@ -32,12 +34,20 @@ def _ratio(reference: object, value: object) -> Optional[float]:
     return reference / value
 
 
-def add_ratios(rows: List[Dict[str, object]], reference_model: Optional[str]) -> None:
-    """Fill the ratio columns of ``rows`` in place (rows carry ``model``, ``fold`` and ``status``)."""
+def reference_lookup(rows: List[Dict[str, object]],
+                     reference_model: Optional[str]) -> Callable[[Dict[str, object]], Optional[Dict[str, object]]]:
+    """``row -> the reference's row it is compared with`` (same fold, else the first successful one; None if the
+    reference has no successful row)."""
     refs = [r for r in rows if reference_model and r["model"] == reference_model and r["status"] == "ok"]
     by_fold = {r["fold"]: r for r in refs}
+    return lambda row: by_fold.get(row["fold"], refs[0] if refs else None)
+
+
+def add_ratios(rows: List[Dict[str, object]], reference_model: Optional[str]) -> None:
+    """Fill the ratio columns of ``rows`` in place (rows carry ``model``, ``fold`` and ``status``)."""
+    reference_of = reference_lookup(rows, reference_model)
     for row in rows:
-        ref = by_fold.get(row["fold"], refs[0] if refs else None)
+        ref = reference_of(row)
         for ratio, raw in RATIOS.items():
             ref_column, column = raw if isinstance(raw, tuple) else (raw, raw)
             row[ratio] = _ratio(ref.get(ref_column), row.get(column)) if ref is not None else None

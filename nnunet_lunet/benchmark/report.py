@@ -12,8 +12,10 @@ Raw columns (CSV; units in the names; empty = not measured):
   of both peaks over ``after_imports``; ``memory_method`` says how (see ``memory.py``);
 - ``latency_patch_{median,min,max}_ms``: forward pass on one patch, batch 1, no grad;
   ``latency_case_{median,min,max}_s``: nnU-Net's sliding-window prediction of the case described in ``case``;
-- ``latency_{patch,case}_ort_*``: the same two timings with the network exported to ONNX and run by ONNX Runtime
-  with ``ort_threads`` threads (CPU only, ``onnx_latency.py``);
+- ``latency_{patch,case}_ort_*`` / ``latency_{patch,case}_ov_*``: the same two timings with the network exported to
+  ONNX and run by ONNX Runtime / OpenVINO (when installed) with ``ort_threads`` threads (CPU only, ``timers.py``); all rows' timings are interleaved (``latency.py``);
+  ``case_forward_passes``: network calls per case (tiles x mirrorings); ``ratios_within_noise``: the latency ratio
+  columns whose min-max range overlaps the reference's (``timing_checks.py``);
 - ``epochs``, ``epoch_time_median_s`` and ``train_time_s`` (the epochs' sum): from the checkpoint's training log;
 - ``pruning_time_s`` (all pruning steps: scoring and surgery) and ``pruning_time_share`` (of ``train_time_s``): from
   a pruning run's ``pruning_log.json``, empty for other runs;
@@ -32,17 +34,16 @@ Raw columns (CSV; units in the names; empty = not measured):
 import csv
 from typing import Dict, List, Optional, Sequence
 
-from nnunet_lunet.benchmark.onnx_latency import COLUMNS as ORT_COLUMNS
 from nnunet_lunet.benchmark.ratios import RATIOS
+from nnunet_lunet.benchmark.timers import COLUMNS as LATENCY_COLUMNS
 from nnunet_lunet.benchmark.training_setup import FIELDS
 from nnunet_lunet.tables import human, markdown_table
 
 HEAD_COLUMNS = ["model", "trainer", "plans", "configuration", "fold", "status", "reference", "parameters",
                 "macs_per_patch", "in_channels", "patch_size", "batch_size", "memory_method",
                 "memory_after_imports_mib", "memory_model_ready_mib", "memory_inference_peak_mib",
-                "memory_inference_delta_mib", "memory_train_peak_mib", "memory_train_delta_mib",
-                "latency_patch_median_ms", "latency_patch_min_ms", "latency_patch_max_ms", "latency_case_median_s",
-                "latency_case_min_s", "latency_case_max_s", "case"] + ORT_COLUMNS + [
+                "memory_inference_delta_mib", "memory_train_peak_mib", "memory_train_delta_mib"] + LATENCY_COLUMNS + [
+                "case", "case_forward_passes", "ratios_within_noise",
                 "epochs", "epoch_time_median_s", "train_time_s",
                 "pruning_time_s", "pruning_time_share"] + list(FIELDS) + ["differs", "val_dice_note"]
 TAIL_COLUMNS = list(RATIOS) + ["pruning_log", "widths_plot", "device", "torch_threads", "ort_threads",
@@ -73,8 +74,8 @@ def _num(value: object, fmt: str) -> str:
     return "" if not isinstance(value, (int, float)) else format(value, fmt)
 
 
-def _ratio(value: object) -> str:
-    return "" if not isinstance(value, (int, float)) else f"{value:.2f}x"
+def _ratio(value: object, within_noise: bool = False) -> str:
+    return "" if not isinstance(value, (int, float)) else ("~" if within_noise else "") + f"{value:.2f}x"
 
 
 def _percent(share: object) -> Optional[float]:
@@ -101,6 +102,11 @@ def display_rows(rows: Sequence[Dict[str, object]], label_names: Dict[str, str])
     val, test = dice_columns(rows, "val_dice"), dice_columns(rows, "test_dice")
     out = []
     for r in rows:
+        noise = str(r.get("ratios_within_noise") or "").split()
+
+        def ratio(column: str) -> str:
+            return _ratio(r.get(column), column in noise)
+
         shown = {
             "model": r["model"] + (" (reference)" if r.get("reference") == "yes" else ""),
             "fold": r["fold"], "status": r["status"],
@@ -112,14 +118,18 @@ def display_rows(rows: Sequence[Dict[str, object]], label_names: Dict[str, str])
             "train mem x": _ratio(r.get("memory_train_ratio")),
             "infer mem MiB": _num(r.get("memory_inference_delta_mib"), ".0f"),
             "infer mem x": _ratio(r.get("memory_inference_ratio")),
-            "patch ms (min-max)": _latency(r), "patch x": _ratio(r.get("latency_patch_ratio")),
-            "case s": _num(r.get("latency_case_median_s"), ".2f"), "case x": _ratio(r.get("latency_case_ratio")),
+            "patch ms (min-max)": _latency(r), "patch x": ratio("latency_patch_ratio"),
+            "case s": _num(r.get("latency_case_median_s"), ".2f"), "case x": ratio("latency_case_ratio"),
             "ORT patch ms": _num(r.get("latency_patch_ort_median_ms"), ".1f"),
-            "ORT patch x torch": _ratio(r.get("latency_patch_ort_vs_torch_ratio")),
-            "ORT patch x ORT": _ratio(r.get("latency_patch_ort_vs_ort_ratio")),
+            "ORT patch x torch": ratio("latency_patch_ort_vs_torch_ratio"),
+            "ORT patch x ORT": ratio("latency_patch_ort_vs_ort_ratio"),
             "ORT case s": _num(r.get("latency_case_ort_median_s"), ".2f"),
-            "ORT case x torch": _ratio(r.get("latency_case_ort_vs_torch_ratio")),
-            "ORT case x ORT": _ratio(r.get("latency_case_ort_vs_ort_ratio")),
+            "ORT case x torch": ratio("latency_case_ort_vs_torch_ratio"),
+            "ORT case x ORT": ratio("latency_case_ort_vs_ort_ratio"),
+            "OV patch ms": _num(r.get("latency_patch_ov_median_ms"), ".1f"),
+            "OV patch x torch": ratio("latency_patch_ov_vs_torch_ratio"),
+            "OV case s": _num(r.get("latency_case_ov_median_s"), ".2f"),
+            "OV case x torch": ratio("latency_case_ov_vs_torch_ratio"),
             "epoch s": _num(r.get("epoch_time_median_s"), ".1f"),
             "recipe": _recipe(r), "budget": str(r.get("budget") or ""),
             "differs from ref.": str(r.get("differs") or ""),
@@ -135,8 +145,9 @@ def display_rows(rows: Sequence[Dict[str, object]], label_names: Dict[str, str])
 
 
 def format_table(rows: Sequence[Dict[str, object]], label_names: Dict[str, str]) -> str:
+    """The markdown table; columns empty in every row (e.g. OpenVINO's when it is not installed) are left out."""
     shown = display_rows(rows, label_names)
-    columns = list(shown[0]) if shown else ["model"]
+    columns = [c for c in shown[0] if c == "model" or any(r[c] for r in shown)] if shown else ["model"]
     return markdown_table(shown, columns)
 
 
@@ -151,6 +162,8 @@ COLUMN_NOTES = (
     "ORT patch ms / ORT case s: the same timings with the network exported to ONNX and run by ONNX Runtime (CPU, "
     "as many threads as torch); ORT x torch: the reference in PyTorch / this model in ONNX Runtime (the speed-up "
     "over today's default); ORT x ORT: the reference in ONNX Runtime / this model in ONNX Runtime.",
+    "OV patch ms / OV case s: the same with OpenVINO (when installed) running the same graph; OV x torch: the "
+    "reference in PyTorch / this model in OpenVINO.",
     "epoch s: median wall time per training epoch from the checkpoint's log (training + validation iterations, "
     "and a pruning run's pruning step).",
     "pruning % of training: a pruning run's time in its pruning steps (scoring + surgery, pruning_log.json) over "
@@ -160,7 +173,9 @@ COLUMN_NOTES = (
     "reference row: such rows are not an equal comparison.",
     "val Dice: nnU-Net's final validation of the fold (validation/summary.json); test Dice: the test set given "
     "with --test-images/--test-labels, predicted and evaluated with nnU-Net's own code.",
-    "x columns: reference / model, so 2.00x = half the reference's size, memory or time.",
+    "x columns: reference / model, so 2.00x = half the reference's size, memory or time. ~ before a latency "
+    "ratio: the row's min-max range overlaps the reference's, so the runs do not show a difference. All models' "
+    "timings are interleaved (every round times every model once), so load changes hit them alike.",
 )
 
 

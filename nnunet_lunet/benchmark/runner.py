@@ -9,10 +9,12 @@ Rules:
 - Each (model, fold) becomes one row. A row that cannot be measured (no fold, no checkpoint, no
   ``validation/summary.json``, an exception while building or measuring) gets status ``failed: <reason>`` with the
   numbers measured before the failure; the other rows are still measured.
-- Per row, in this order: validation Dice and epoch times (files), the network rebuilt as nnU-Net's predictor does
-  (``trained_network``), parameters and MACs (``model_stats``), patch latency and whole-case latency (``latency``,
-  ``cases``; on CPU also under ONNX Runtime, ``onnx_latency``), peak memory in a fresh process (``memory``), and,
-  with test folders, test-set Dice (``test_set``).
+- Three passes over the rows. Preparing, per row: validation Dice and epoch times (files), the network rebuilt as
+  nnU-Net's predictor does (``trained_network``), parameters and MACs (``model_stats``), the case (``cases``) and the
+  row's timers (``timers``: patch and whole case, on CPU also under ONNX Runtime). Timing: all rows' timers together,
+  interleaved (``latency.time_interleaved``), so a change of the machine's load hits every model alike. Finishing,
+  per row: peak memory in a fresh process (``memory``) and, with test folders, test-set Dice (``test_set``).
+  ``timing_checks`` then marks ratios within noise and notes disturbed timings.
 - Outputs in the output folder (default ``$nnUNet_results/<dataset>/lunet_benchmark_<configuration>``):
   ``benchmark.md``, ``benchmark.csv``, ``dice_vs_params.png``, ``latency_vs_dice.png``,
   ``widths_<model>_fold<N>.png`` for every fold folder holding a ``pruning_log.json``, ``benchmark.log`` (nnU-Net's
@@ -24,6 +26,7 @@ import glob
 import os
 import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -158,27 +161,6 @@ def _size(network, shape) -> Dict[str, object]:
                 macs_per_patch=int(count_macs(network, shape.in_channels, shape.patch_size)))
 
 
-def _latencies(predictor, network, shape, settings: Settings, progress) -> Dict[str, object]:
-    from nnunet_lunet.benchmark.cases import benchmark_case
-    from nnunet_lunet.benchmark.latency import case_latency, patch_latency
-
-    progress("patch latency")
-    patch = patch_latency(network, shape.in_channels, shape.patch_size, settings.device, settings.repeats,
-                          settings.warmup)
-    progress("case latency")
-    image, case = benchmark_case(settings.preprocessed, predictor.plans_manager, predictor.configuration_manager,
-                                 shape.in_channels)
-    whole = case_latency(predictor, image, settings.repeats, settings.warmup)
-    row = dict(latency_patch_median_ms=patch.median * 1e3, latency_patch_min_ms=patch.minimum * 1e3,
-               latency_patch_max_ms=patch.maximum * 1e3, case=case, latency_case_median_s=whole.median,
-               latency_case_min_s=whole.minimum, latency_case_max_s=whole.maximum)
-    if settings.device.type == "cpu":
-        from nnunet_lunet.benchmark.onnx_latency import onnx_latencies
-        progress("onnx runtime latency")
-        row.update(onnx_latencies(predictor, network, shape, image, settings.repeats, settings.warmup))
-    return row
-
-
 def _memory(model: TrainedModel, fold: str, settings: Settings) -> Dict[str, object]:
     import torch
 
@@ -192,11 +174,21 @@ def _memory(model: TrainedModel, fold: str, settings: Settings) -> Dict[str, obj
                 memory_train_delta_mib=m["train_peak_mib"] - m["after_imports_mib"])
 
 
-def measure_row(row: Dict[str, object], model: TrainedModel, fold: str, settings: Settings,
-                progress: Callable[[str], None] = lambda step: None) -> None:
-    """Fill ``row`` with one model fold's numbers, in the order of the module rules; exceptions propagate (the
-    caller turns them into the row's status). ``row['label_names']`` gets ``{summary key: label name}``."""
-    from nnunet_lunet.benchmark.test_set import predict_and_evaluate
+@dataclass
+class PreparedRow:
+    """A row ready to be timed: its predictor (kept alive for the case timers) and its timed calls."""
+
+    predictor: object
+    timers: Dict[str, Callable[[], object]]
+
+
+def prepare_row(row: Dict[str, object], model: TrainedModel, fold: str, settings: Settings, graph_folder: str,
+                progress: Callable[[str], None] = lambda step: None) -> PreparedRow:
+    """Fill ``row`` with the numbers that need no timing (training records, size, the case) and build its timers;
+    exceptions propagate (the caller turns them into the row's status). ``row['label_names']`` gets ``{summary
+    key: label name}``."""
+    from nnunet_lunet.benchmark.cases import benchmark_case
+    from nnunet_lunet.benchmark.timers import forward_passes, row_timers
     from nnunet_lunet.benchmark.trained_network import label_names, load_predictor, network_input, trained_network
 
     _training_records(row, model, fold, settings.checkpoint)
@@ -207,13 +199,41 @@ def measure_row(row: Dict[str, object], model: TrainedModel, fold: str, settings
     predictor.network = network  # eager everywhere: a torch.compile wrapper would compile inside a timed run
     shape = network_input(predictor)
     row.update(_size(network, shape))
-    row.update(_latencies(predictor, network, shape, settings, progress))
+    image, case = benchmark_case(settings.preprocessed, predictor.plans_manager, predictor.configuration_manager,
+                                 shape.in_channels)
+    row.update(case=case, case_forward_passes=forward_passes(predictor, image.shape[1:]))
+    progress("exporting to ONNX" if settings.device.type == "cpu" else "preparing timers")
+    os.makedirs(graph_folder, exist_ok=True)
+    timers, columns = row_timers(predictor, network, shape, image, settings.device, graph_folder)
+    row.update(columns)
+    return PreparedRow(predictor, timers)
+
+
+def time_rows(rows: Sequence[Dict[str, object]], prepared: Dict[int, PreparedRow], settings: Settings,
+              on_round: Callable[[int], None] = lambda r: None) -> Dict[int, BaseException]:
+    """Time every prepared row's timers interleaved (``latency.time_interleaved``) and fill the latency columns;
+    returns ``{row index: error}`` for rows a timer failed in."""
+    from nnunet_lunet.benchmark.latency import time_interleaved
+    from nnunet_lunet.benchmark.timers import timing_columns
+
+    calls = {(i, name): fn for i, p in prepared.items() for name, fn in p.timers.items()}
+    timings, errors = time_interleaved(calls, settings.device, settings.repeats, settings.warmup, on_round)
+    for (i, name), timing in timings.items():
+        rows[i].update(timing_columns(name, timing))
+    return {i: error for (i, _), error in errors.items()}
+
+
+def finish_row(row: Dict[str, object], model: TrainedModel, fold: str, prepared: PreparedRow, settings: Settings,
+               progress: Callable[[str], None] = lambda step: None) -> None:
+    """Memory in a fresh process and, with test folders, the test set; exceptions propagate."""
+    from nnunet_lunet.benchmark.test_set import predict_and_evaluate
+
     progress("memory")
     row.update(_memory(model, fold, settings))
     if settings.test_images is not None:
         progress("test set")
         out = os.path.join(settings.output, TEST_PREDICTIONS, f"{model.name}_fold{fold}")
-        _fill_dice(row, "test_dice", predict_and_evaluate(predictor, model.folder, settings.test_images,
+        _fill_dice(row, "test_dice", predict_and_evaluate(prepared.predictor, model.folder, settings.test_images,
                                                           settings.test_labels, out,
                                                           os.path.join(settings.output, "benchmark.log")))
 
@@ -316,32 +336,56 @@ def _benchmark(dataset_name: str, configuration: str, found: Sequence[TrainedMod
     from nnunet_lunet.benchmark.plots import plot_dice_vs_params, plot_latency_vs_dice
     from nnunet_lunet.benchmark.ratios import add_ratios
     from nnunet_lunet.benchmark.report import format_table, markdown_report, write_csv
+    from nnunet_lunet.benchmark.timing_checks import inconsistent_cases, mark_noise
 
     started = time.perf_counter()
     tasks = _tasks(found, folds)
     several_folds = len({f for _, f in tasks}) > 1
-    rows: List[Dict[str, object]] = []
-    widths_plots: List[str] = []
-    bar = tqdm(tasks, desc="benchmark", unit="model", file=sys.stderr, dynamic_ncols=True)
-    for model, fold in bar:
-        row: Dict[str, object] = {"model": model.name, "trainer": model.trainer, "plans": model.plans,
-                                  "configuration": model.configuration, "fold": fold, "status": "ok",
-                                  "reference": "yes" if ref is not None and model == ref else "",
-                                  "label": _short_label(model, configuration, fold, several_folds)}
-        bar.set_description(f"benchmark {model.name} fold {fold}")
+    rows: List[Dict[str, object]] = [
+        {"model": model.name, "trainer": model.trainer, "plans": model.plans, "configuration": model.configuration,
+         "fold": fold, "status": "ok", "reference": "yes" if ref is not None and model == ref else "",
+         "label": _short_label(model, configuration, fold, several_folds)} for model, fold in tasks]
+    prepared: Dict[int, PreparedRow] = {}
+
+    def fail(i: int, error: BaseException) -> None:
+        model, fold = tasks[i]
+        rows[i]["status"] = f"failed: {_failure_reason(error)}"
+        prepared.pop(i, None)
+        tqdm.write(f"[benchmark] {model.name} fold {fold}: {rows[i]['status']}", file=sys.stderr)
+
+    with tempfile.TemporaryDirectory(prefix="lunet_benchmark_graphs_") as graphs:
+        bar = tqdm(list(enumerate(tasks)), desc="benchmark: preparing", unit="model", file=sys.stderr,
+                   dynamic_ncols=True)
+        for i, (model, fold) in bar:
+            bar.set_description(f"benchmark: preparing {model.name} fold {fold}")
+            try:
+                prepared[i] = prepare_row(rows[i], model, fold, settings, os.path.join(graphs, str(i)),
+                                          lambda step: bar.set_postfix_str(step))
+            except Exception as error:  # noqa: BLE001 - any failure of one model becomes its row's status
+                fail(i, error)
+        bar.close()
+        bar = tqdm(total=settings.repeats, desc=f"benchmark: timing {len(prepared)} models interleaved",
+                   unit="round", file=sys.stderr, dynamic_ncols=True)
+        for i, error in time_rows(rows, prepared, settings, lambda r: bar.update(1)).items():
+            fail(i, error)
+        bar.close()
+    bar = tqdm(list(prepared.items()), desc="benchmark: memory", unit="model", file=sys.stderr, dynamic_ncols=True)
+    for i, p in bar:
+        model, fold = tasks[i]
         try:
-            measure_row(row, model, fold, settings, lambda step: bar.set_postfix_str(step))
-        except Exception as error:  # noqa: BLE001 - any failure of one model becomes its row's status
-            row["status"] = f"failed: {_failure_reason(error)}"
-            tqdm.write(f"[benchmark] {model.name} fold {fold}: {row['status']}", file=sys.stderr)
+            finish_row(rows[i], model, fold, p, settings, lambda step: bar.set_postfix_str(step))
+        except Exception as error:  # noqa: BLE001
+            fail(i, error)
+    bar.close()
+    prepared.clear()
+    widths_plots: List[str] = []
+    for row, (model, fold) in zip(rows, tasks):
         try:
             path = _widths_plot(row, model, fold, output)
             widths_plots += [path] if path else []
         except Exception as error:  # noqa: BLE001 - a malformed log costs the plot, not the row
             tqdm.write(f"[benchmark] {model.name} fold {fold}: no widths plot ({_failure_reason(error)})",
                        file=sys.stderr)
-        rows.append(row)
-    bar.close()
 
     environment = describe_environment(settings.device, settings.repeats, settings.warmup, settings.checkpoint,
                                        settings.mirroring)
@@ -349,6 +393,7 @@ def _benchmark(dataset_name: str, configuration: str, found: Sequence[TrainedMod
         row.update(device=environment["device"], torch_threads=environment["torch threads"],
                    torch_version=environment["torch"], repeats=settings.repeats)
     add_ratios(rows, ref.name if ref is not None else None)
+    mark_noise(rows, ref.name if ref is not None else None)
     unlike_reference = flag_differences(rows, ref.name if ref is not None else None)
     title = f"{dataset_name} {configuration}"
     plots = [os.path.join(output, "dice_vs_params.png"), os.path.join(output, "latency_vs_dice.png")]
@@ -358,7 +403,7 @@ def _benchmark(dataset_name: str, configuration: str, found: Sequence[TrainedMod
     write_csv(rows, os.path.join(output, "benchmark.csv"))
     names = {k: v for row in rows for k, v in row.get("label_names", {}).items()}
     table = format_table(rows, names)
-    notes = _notes(rows, ref, configuration, settings) + unlike_reference + [
+    notes = _notes(rows, ref, configuration, settings) + unlike_reference + inconsistent_cases(rows) + [
         f"{r['model']} fold {r['fold']}: {r['val_dice_note']}" for r in rows if r.get("val_dice_note")] + [
         f"measuring took {time.perf_counter() - started:.0f} s (wall time)"]
     with open(os.path.join(output, "benchmark.md"), "w") as f:

@@ -1,6 +1,7 @@
 """``nnunet-lunet predict``: predict a folder of images with a model folder written by ``export-onnx``."""
 
-HELP = "predict a folder of images with an export-onnx model folder: nnU-Net's pipeline, ONNX Runtime forward passes"
+HELP = ("predict a folder of images with an export-onnx model folder: nnU-Net's pipeline, ONNX Runtime (or OpenVINO) "
+        "forward passes")
 
 
 def add_parser(subparsers) -> None:
@@ -9,15 +10,16 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "predict", help=HELP,
         description=HELP + ". Preprocessing, sliding window (Gaussian weighting), test-time mirroring, resampling "
-        "and export are nnUNetv2_predict's own code; only the network's forward pass runs in ONNX Runtime (or, with "
-        "--runtime torch, in PyTorch from the folder's weights). Outputs match nnUNetv2_predict with the same model "
+        "and export are nnUNetv2_predict's own code; only the network's forward pass runs in ONNX Runtime (with "
+        "--runtime openvino in OpenVINO, pip install 'nnunet-lunet[openvino]'; with --runtime torch in PyTorch from "
+        "the folder's weights). Outputs match nnUNetv2_predict with the same model "
         "and settings. CPU only.")
     p.add_argument("-i", "--input", required=True, help="folder of images named as nnU-Net names them "
                                                         "(CASE_0000.nii.gz, ...)")
     p.add_argument("-o", "--output", required=True, help="output folder for the segmentations")
     p.add_argument("-m", "--model", required=True, help="model folder written by nnunet-lunet export-onnx")
     p.add_argument("--runtime", choices=RUNTIMES, default="onnxruntime", help="what runs the network "
-                                                                              "(default: onnxruntime)")
+                   "(default: onnxruntime; openvino was the fastest on the CPUs measured, see benchmarks/hippocampus)")
     p.add_argument("--disable-tta", action="store_true", help="no test-time mirroring (as nnUNetv2_predict "
                                                               "--disable_tta; about 8x faster in 3D)")
     p.add_argument("--step-size", type=float, default=0.5, help="sliding-window tile step as a fraction of the "
@@ -28,8 +30,8 @@ def add_parser(subparsers) -> None:
                                                             "existing predictions")
     p.add_argument("--processes", type=int, default=2, help="worker processes for preprocessing and for export "
                                                             "(default: 2)")
-    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (default: 0 = one per physical "
-                                                          "core)")
+    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime / OpenVINO threads (default: 0 = one "
+                                                          "per physical core)")
     p.set_defaults(func=run)
 
 

@@ -8,7 +8,8 @@ Rules:
   (``spatial_divisor``); nnU-Net's sliding window only ever feeds the patch size, which is.
 - Sessions: CPU execution provider; ``threads`` 0 lets ONNX Runtime choose (its default: one per physical core);
   ``optimization`` is one of ``OPTIMIZATION_LEVELS`` (default ``all``, ONNX Runtime's own default).
-- ``OnnxNetwork`` is an ``nn.Module`` whose forward runs the session on the input (float32, CPU) and returns a
+- ``OnnxNetwork`` is an ``nn.Module`` whose forward runs the graph (under any runtime of ``graph_runtimes``) on
+  the input (float32, CPU) and returns a
   torch tensor: nnU-Net's predictor calls it exactly where it would call the network (``self.network(x)``), so
   preprocessing, sliding window, Gaussian weighting, mirroring and export stay nnU-Net's own code. Its weights live
   in the graph: ``load_state_dict`` accepts only an empty dict (the predictor loads its ``list_of_parameters``
@@ -16,7 +17,7 @@ Rules:
 """
 
 import warnings
-from typing import Tuple
+from typing import Callable, Tuple
 
 import numpy as np
 import torch
@@ -78,14 +79,15 @@ def run_session(session, x: np.ndarray) -> np.ndarray:
 
 
 class OnnxNetwork(nn.Module):
-    """Stands in for the network in nnU-Net's predictor: forward runs the ONNX Runtime session."""
+    """Stands in for the network in nnU-Net's predictor: forward runs the graph (``run``: numpy logits of a numpy
+    input, as ``graph_runtimes.graph_runner`` returns)."""
 
-    def __init__(self, session):
+    def __init__(self, run: Callable[[np.ndarray], np.ndarray]):
         super().__init__()
-        self.session = session
+        self.run = run
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(run_session(self.session, x.detach().cpu().numpy()))
+        return torch.from_numpy(self.run(x.detach().cpu().numpy()))
 
     def load_state_dict(self, state_dict, *args, **kwargs):
         if state_dict:

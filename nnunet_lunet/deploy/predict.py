@@ -6,7 +6,8 @@ Rules:
   step ``step_size``), test-time mirroring (the checkpoint's mirroring axes, unless ``mirroring`` is off), resampling
   and export (segmentations, and with ``save_probabilities`` the same ``.npz``/``.pkl`` files ``nnUNetv2_predict``
   writes), run through ``predict_from_files`` with ``processes`` worker processes for preprocessing and export.
-  With runtime ``onnxruntime`` only the network is replaced, by ``onnx_graph.OnnxNetwork``; with ``torch`` the
+  With runtime ``onnxruntime`` or ``openvino`` (optional, ``graph_runtimes``) only the network is replaced, by
+  ``onnx_graph.OnnxNetwork`` running the folder's graph; with ``torch`` the
   network is rebuilt from the folder's reduced checkpoint as ``nnUNetv2_predict`` rebuilds it. Inference runs on the
   CPU.
 - Checked before anything is written (``LUnetError``): the model folder (``model_folder.read_model_folder``), the
@@ -20,10 +21,11 @@ import os
 import sys
 from dataclasses import dataclass
 
+from nnunet_lunet.deploy.graph_runtimes import GRAPH_RUNTIMES, graph_runner, require_runtime
 from nnunet_lunet.deploy.model_folder import DATASET_FILE, ONNX_FILE, PLANS_FILE, ExportRecord, read_model_folder
 from nnunet_lunet.errors import LUnetError
 
-RUNTIMES = ("onnxruntime", "torch")
+RUNTIMES = GRAPH_RUNTIMES + ("torch",)
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class PredictRequest:
     save_probabilities: bool = False
     overwrite: bool = False
     processes: int = 2
-    threads: int = 0  # ONNX Runtime's intra-op threads; 0 = its default
+    threads: int = 0  # the graph runtime's intra-op threads; 0 = its default
 
 
 def _input_files(folder: str, file_ending: str) -> list:
@@ -52,12 +54,14 @@ def check_request(request: PredictRequest) -> ExportRecord:
 
     if request.runtime not in RUNTIMES:
         raise LUnetError(f"--runtime {request.runtime}: use one of {', '.join(RUNTIMES)}")
+    if request.runtime != "torch":
+        require_runtime(request.runtime)
     if not 0 < request.step_size <= 1:
         raise LUnetError(f"--step-size {request.step_size}: give a tile step in (0, 1] (nnU-Net's default 0.5)")
     if request.processes < 1:
         raise LUnetError(f"--processes {request.processes}: give at least 1")
     if request.threads < 0:
-        raise LUnetError(f"--threads {request.threads}: give 0 (ONNX Runtime's default) or more")
+        raise LUnetError(f"--threads {request.threads}: give 0 (the runtime's default) or more")
     record = read_model_folder(request.model_folder, need_checkpoint=request.runtime == "torch")
     with open(os.path.join(request.model_folder, DATASET_FILE)) as f:
         file_ending = json.load(f)["file_ending"]
@@ -97,7 +101,7 @@ def build_predictor(request: PredictRequest, record: ExportRecord):
     import torch
     from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 
-    from nnunet_lunet.deploy.onnx_graph import OnnxNetwork, ort_session
+    from nnunet_lunet.deploy.onnx_graph import OnnxNetwork
 
     predictor = _predictor_class()(tile_step_size=request.step_size, use_gaussian=True,
                                    use_mirroring=request.mirroring, perform_everything_on_device=False,
@@ -112,7 +116,7 @@ def build_predictor(request: PredictRequest, record: ExportRecord):
         plans_manager = PlansManager(json.load(f))
     with open(os.path.join(folder, DATASET_FILE)) as f:
         dataset_json = json.load(f)
-    network = OnnxNetwork(ort_session(os.path.join(folder, ONNX_FILE), threads=request.threads))
+    network = OnnxNetwork(graph_runner(os.path.join(folder, ONNX_FILE), request.runtime, request.threads))
     axes = record.inference_allowed_mirroring_axes
     predictor.manual_initialization(network, plans_manager, plans_manager.get_configuration(record.configuration),
                                     [{}], dataset_json, record.trainer, None if axes is None else tuple(axes))

@@ -1,0 +1,97 @@
+"""The timed calls of one benchmark row, built before anything is timed so that all rows are timed interleaved.
+
+Rules:
+
+- Timers of a row: ``patch`` (PyTorch forward on one standard-normal patch, batch 1, ``steps.inference_step``),
+  ``case`` (nnU-Net's ``predict_sliding_window_return_logits`` on the benchmark case, with the predictor's tile step
+  and mirroring), and on CPU, for every installed graph runtime (``deploy.graph_runtimes``: ONNX Runtime, and
+  OpenVINO when installed), ``patch_<rt>`` and ``case_<rt>`` (``rt``: ``ort``, ``ov``): the same two with the network
+  exported to ONNX (``deploy.onnx_graph.export_graph``) and run by that runtime with as many intra-op threads as
+  torch uses, so all runtimes get the same cores. ``case_<rt>`` swaps the predictor's network for an
+  ``OnnxNetwork`` only for the duration of the call: everything but the forward passes is the same code. On CUDA
+  the graph runtimes' timers are absent and their columns stay empty.
+- The ONNX graphs are written to ``graph_folder``, which the caller keeps until the timing is done.
+- ``forward_passes``: how many network calls the case costs (sliding-window tiles x mirrorings), so a case time below
+  that many patch times shows a disturbed measurement rather than a fast case.
+- ``timing_columns`` turns a timer's ``Timing`` into its CSV columns (``COLUMNS``; patches in ms, cases in s).
+"""
+
+import os
+from typing import Callable, Dict, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from nnunet_lunet.benchmark.latency import Timing
+from nnunet_lunet.benchmark.steps import inference_step
+from nnunet_lunet.deploy.graph_runtimes import available_runtimes, graph_runner
+from nnunet_lunet.deploy.onnx_graph import OnnxNetwork, export_graph
+
+# timer -> (column prefix, unit suffix, scale from seconds)
+TIMERS = {
+    "patch": ("latency_patch", "ms", 1e3),
+    "case": ("latency_case", "s", 1.0),
+    "patch_ort": ("latency_patch_ort", "ms", 1e3),
+    "case_ort": ("latency_case_ort", "s", 1.0),
+    "patch_ov": ("latency_patch_ov", "ms", 1e3),
+    "case_ov": ("latency_case_ov", "s", 1.0),
+}
+# graph runtime -> timer suffix
+RUNTIME_SUFFIX = {"onnxruntime": "ort", "openvino": "ov"}
+COLUMNS = [f"{prefix}_{stat}_{unit}" for prefix, unit, _ in TIMERS.values() for stat in ("median", "min", "max")]
+
+
+def timing_columns(timer: str, timing: Timing) -> Dict[str, float]:
+    prefix, unit, scale = TIMERS[timer]
+    return {f"{prefix}_median_{unit}": timing.median * scale, f"{prefix}_min_{unit}": timing.minimum * scale,
+            f"{prefix}_max_{unit}": timing.maximum * scale}
+
+
+def timing_of(row: Dict[str, object], timer: str) -> Timing:
+    """The ``Timing`` back from a row's columns (for comparisons after the fact); KeyError if not measured."""
+    prefix, unit, scale = TIMERS[timer]
+    values = [row[f"{prefix}_{stat}_{unit}"] for stat in ("median", "min", "max")]
+    if not all(isinstance(v, (int, float)) for v in values):
+        raise KeyError(timer)
+    return Timing(*(v / scale for v in values), repeats=int(row.get("repeats") or 0))
+
+
+def forward_passes(predictor, image_shape: Sequence[int]) -> int:
+    """Network calls of one sliding-window prediction of an image of spatial shape ``image_shape``."""
+    patch = list(predictor.configuration_manager.patch_size)
+    spatial = list(image_shape)
+    leading = spatial[:len(spatial) - len(patch)]  # a 2D configuration predicts a volume slice by slice
+    padded = leading + [max(s, p) for s, p in zip(spatial[len(leading):], patch)]
+    tiles = len(predictor._internal_get_sliding_window_slicers(tuple(padded)))
+    axes = predictor.allowed_mirroring_axes if predictor.use_mirroring else None
+    return tiles * (2 ** len(axes) if axes else 1)
+
+
+def _swapped_network(predictor, network: torch.nn.Module, image: torch.Tensor) -> Callable[[], object]:
+    def call():
+        original, predictor.network = predictor.network, network
+        try:
+            return predictor.predict_sliding_window_return_logits(image)
+        finally:
+            predictor.network = original
+    return call
+
+
+def row_timers(predictor, network: torch.nn.Module, shape, image: torch.Tensor, device: torch.device,
+               graph_folder: str) -> Tuple[Dict[str, Callable[[], object]], Dict[str, object]]:
+    """``(timers, columns)``: the row's timed calls and what describes them (``ort_threads`` on CPU).
+    ``shape``: ``trained_network.NetworkInput``."""
+    timers = {"patch": inference_step(network, shape.in_channels, shape.patch_size, device),
+              "case": _swapped_network(predictor, network, image)}
+    if device.type != "cpu":
+        return timers, {}
+    threads = torch.get_num_threads()
+    x = np.random.default_rng(0).standard_normal((1, shape.in_channels, *shape.patch_size)).astype(np.float32)
+    path = os.path.join(graph_folder, "model.onnx")
+    export_graph(network, torch.from_numpy(x), path)
+    for runtime in available_runtimes():
+        run = graph_runner(path, runtime, threads)
+        suffix = RUNTIME_SUFFIX[runtime]
+        timers[f"patch_{suffix}"] = lambda run=run: run(x)
+        timers[f"case_{suffix}"] = _swapped_network(predictor, OnnxNetwork(run), image)
+    return timers, {"ort_threads": threads}

@@ -1,0 +1,69 @@
+"""Checks that say how far the benchmark's timings can be trusted.
+
+Rules:
+
+- Noise: a latency ratio is marked ``within noise`` when the row's min-max range and the reference's overlap (for
+  ``*_<runtime>_vs_torch_ratio``: the row's range under that runtime against the reference's PyTorch range). The
+  runs then do not show which of the two is faster, whatever the medians say. The marked ratio columns of a row are listed,
+  space-separated, in its ``ratios_within_noise`` column; the table prints such ratios as ``~1.05x``.
+- Consistency: one whole case costs at least ``case_forward_passes`` forward passes of one patch. A case whose median
+  time is below that many times the fastest patch run of the same runtime was timed under other conditions than the
+  patch (typically other load on the machine); it is reported with the numbers, as the timings of that row cannot
+  be compared.
+"""
+
+from typing import Dict, List, Optional, Sequence
+
+from nnunet_lunet.benchmark.ratios import reference_lookup
+from nnunet_lunet.benchmark.timers import timing_of
+
+# latency ratio column -> (reference's timer, row's timer)
+LATENCY_RATIOS = {
+    "latency_patch_ratio": ("patch", "patch"),
+    "latency_case_ratio": ("case", "case"),
+    "latency_patch_ort_vs_torch_ratio": ("patch", "patch_ort"),
+    "latency_patch_ort_vs_ort_ratio": ("patch_ort", "patch_ort"),
+    "latency_case_ort_vs_torch_ratio": ("case", "case_ort"),
+    "latency_case_ort_vs_ort_ratio": ("case_ort", "case_ort"),
+    "latency_patch_ov_vs_torch_ratio": ("patch", "patch_ov"),
+    "latency_case_ov_vs_torch_ratio": ("case", "case_ov"),
+}
+# (patch timer, case timer) of one runtime
+RUNTIMES = {"PyTorch": ("patch", "case"), "ONNX Runtime": ("patch_ort", "case_ort"),
+            "OpenVINO": ("patch_ov", "case_ov")}
+
+
+def _overlaps(ref: Dict[str, object], row: Dict[str, object], ref_timer: str, row_timer: str) -> Optional[bool]:
+    try:
+        return timing_of(ref, ref_timer).overlaps(timing_of(row, row_timer))
+    except KeyError:
+        return None
+
+
+def mark_noise(rows: List[Dict[str, object]], reference_model: Optional[str]) -> None:
+    """Fill every row's ``ratios_within_noise`` (module rules)."""
+    reference_of = reference_lookup(rows, reference_model)
+    for row in rows:
+        ref = reference_of(row)
+        marked = [ratio for ratio, (ref_timer, row_timer) in LATENCY_RATIOS.items()
+                  if ref is not None and _overlaps(ref, row, ref_timer, row_timer)]
+        row["ratios_within_noise"] = " ".join(marked)
+
+
+def inconsistent_cases(rows: Sequence[Dict[str, object]]) -> List[str]:
+    """One line per row and runtime whose case time is below its forward passes' fastest patch time."""
+    lines = []
+    for row in rows:
+        passes = row.get("case_forward_passes")
+        if not isinstance(passes, int):
+            continue
+        for runtime, (patch_timer, case_timer) in RUNTIMES.items():
+            try:
+                patch, case = timing_of(row, patch_timer), timing_of(row, case_timer)
+            except KeyError:
+                continue
+            if case.median < passes * patch.minimum:
+                lines.append(f"{row['model']} fold {row['fold']}, {runtime}: whole case {case.median * 1e3:.0f} ms "
+                             f"< {passes} forward pass(es) x fastest patch {patch.minimum * 1e3:.0f} ms: the two were "
+                             f"timed under different load; do not compare this row's timings")
+    return lines
