@@ -15,20 +15,13 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 export nnUNet_def_n_proc=${nnUNet_def_n_proc:-2} nnUNet_n_proc_DA=${nnUNet_n_proc_DA:-2} nnUNet_compile=false
 export NNUNET_LUNET_EPOCHS=$EPOCHS NNUNET_LUNET_ITERATIONS=25 NNUNET_LUNET_VAL_ITERATIONS=5 NNUNET_LUNET_VAL_TTA=0
 PLANS=nnUNetPlans_b2
-RESULTS="$nnUNet_results/Dataset004_Hippocampus"
 
 [ -d "$nnUNet_preprocessed/Dataset004_Hippocampus/nnUNetPlans_3d_fullres" ] || \
   nnUNetv2_plan_and_preprocess -d 4 -c 3d_fullres -np 2 -npfp 2
 [ -f "$nnUNet_preprocessed/Dataset004_Hippocampus/$PLANS.json" ] || \
   nnunet-lunet plan -d 4 -c 3d_fullres --widths 32 16 8 --scales 0.25 --match-parameters 16 8 --batch-size 2 -o $PLANS
 
-train() {  # train CONFIGURATION TRAINER PLANS
-  local fold="$RESULTS/${2}__${3}__${1}/fold_0" cont=""
-  if [ -f "$fold/validation/summary.json" ]; then echo "done: $2 $1"; return; fi
-  if ls "$fold"/checkpoint_*.pth >/dev/null 2>&1; then cont="--c"; fi
-  echo "$(date +%T) training $2 $1 ($3) $cont"
-  nnUNetv2_train 4 "$1" 0 -p "$3" -tr "$2" -device cpu $cont
-}
+source "$REPO/benchmarks/hippocampus/train_function.sh"
 
 # The rows the LUnet claim needs first, the extras last (a run cut short still has the comparison).
 train 3d_fullres nnUNetTrainerLeanRecipe_smoke $PLANS          # the reference: default network, lean recipe
