@@ -57,13 +57,24 @@ def plans_file(dataset_name: str, plans_name: str) -> str:
     return os.path.join(require_env("nnUNet_preprocessed"), dataset_name, plans_name + ".json")
 
 
+# nnU-Net's residual encoder presets: plans name -> the planner that writes them (they reuse nnUNetPlans' data)
+RESENC_PLANNERS = {f"nnUNetResEncUNet{size}Plans": f"nnUNetPlannerResEnc{size}" for size in ("M", "L", "XL")}
+
+
+def planning_command(dataset_id: int, plans_name: str) -> str:
+    """The nnU-Net command that writes ``plans_name``."""
+    if plans_name in RESENC_PLANNERS:
+        return f"nnUNetv2_plan_experiment -d {dataset_id} -pl {RESENC_PLANNERS[plans_name]}"
+    return f"nnUNetv2_plan_and_preprocess -d {dataset_id}"
+
+
 def load_plans(dataset_name: str, plans_name: str) -> dict:
     """The plans dict; LUnetError naming the missing file and the nnU-Net command that writes it."""
     path = plans_file(dataset_name, plans_name)
     if not os.path.isfile(path):
         dataset_id = int(dataset_name[7:10])
         raise LUnetError(f"dataset {dataset_name} has no plans '{plans_name}' ({path} is missing): run "
-                         f"nnUNetv2_plan_and_preprocess -d {dataset_id} first (or pass the right -p)")
+                         f"{planning_command(dataset_id, plans_name)} first (or pass the right -p)")
     with open(path) as f:
         return json.load(f)
 

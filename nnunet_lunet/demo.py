@@ -6,8 +6,11 @@ Steps, each skipped when its result is already there (so an interrupted demo pic
    ``<workdir>/nnUNet_raw`` and planned and preprocessed with ``nnUNetv2_plan_and_preprocess``; with ``synthetic``
    a generated dataset instead; with ``dataset`` a dataset the user's nnU-Net folders already hold, planned and
    preprocessed. Without ``dataset`` nnU-Net's folders are ``<workdir>/nnUNet_*``;
-2. ``nnunet-lunet plan``: plans ``nnUNetPlans_demo`` with batch size 2 (a CPU budget) and the U-Net scaled to
-   LUnet16's parameter count (the paper's equal-size baseline);
+2. ``nnunet-lunet plan``: plans ``<plans>_demo`` (``nnUNetPlans_demo`` by default) with batch size 2 (a CPU budget)
+   and the network scaled to LUnet16's parameter count (the paper's equal-size baseline). ``plans`` picks the source
+   plans: nnU-Net's default ``nnUNetPlans`` or a residual encoder preset (``nnUNetResEncUNet{M,L,XL}Plans``), which
+   step 1 plans with ``nnUNetv2_plan_experiment -pl nnUNetPlannerResEnc{M,L,XL}`` on the shipped or generated data
+   (it reuses the standard preprocessed data); with ``dataset`` the plans must already exist;
 3. train, on the CPU with one budget and one recipe for all (the lean recipe, Adam lr 1e-3: under nnU-Net's SGD the
    thin networks stay at "all background" for hundreds of steps, see ``trainers/recipes.py``): nnU-Net's default
    network (the reference), LUnet16, LUnet8, the equal-size U-Net and a STAMP pruning run (the ``_smoke`` trainers,
@@ -28,14 +31,15 @@ from typing import Dict, List, Optional
 
 from tqdm import tqdm
 
-from nnunet_lunet.datasets import load_plans, require_env, require_preprocessed, resolve_dataset
+from nnunet_lunet.datasets import RESENC_PLANNERS, load_plans, require_env, require_preprocessed, resolve_dataset
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.synthetic import make_synthetic_dataset
 
 SYNTHETIC_ID, SYNTHETIC_NAME = 990, "Dataset990_LUnetSynthetic"
 SUBSET_ID, SUBSET_NAME = 991, "Dataset991_HippocampusSubset"
 SUBSET_FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "hippocampus_subset")
-DEMO_PLANS = "nnUNetPlans_demo"
+DEFAULT_PLANS = "nnUNetPlans"
+DEMO_SUFFIX = "_demo"
 DEMO_BATCH_SIZE = 2
 MATCHED_SUFFIX = "_scaled_as_lunet16"
 
@@ -82,9 +86,14 @@ class DemoSettings:
     synthetic: bool = False
     configuration: str = "3d_fullres"
     fold: int = 0
+    plans: str = DEFAULT_PLANS  # the source plans: nnUNetPlans or a residual encoder preset (RESENC_PLANNERS)
     budget: Budget = Budget(8, 25, 5)
     overwrite: bool = False
     repeats: int = 3
+
+    @property
+    def demo_plans(self) -> str:
+        return self.plans + DEMO_SUFFIX
 
 
 def _script(name: str) -> str:
@@ -126,12 +135,17 @@ def prepare_own_data(settings: DemoSettings, env: Dict[str, str]) -> str:
         print("[demo] nnUNetv2_plan_and_preprocess")
         _run(["nnUNetv2_plan_and_preprocess", "-d", dataset_id, "-c", settings.configuration, "-np", 2,
               "-npfp", 2], env, os.path.join(settings.workdir, "plan_and_preprocess.log"))
+    if settings.plans != DEFAULT_PLANS and not os.path.isfile(
+            os.path.join(env["nnUNet_preprocessed"], name, settings.plans + ".json")):
+        print(f"[demo] nnUNetv2_plan_experiment -pl {RESENC_PLANNERS[settings.plans]}")
+        _run(["nnUNetv2_plan_experiment", "-d", dataset_id, "-pl", RESENC_PLANNERS[settings.plans]], env,
+             os.path.join(settings.workdir, "plan_experiment.log"))
     return name
 
 
 def ensure_demo_plans(dataset_name: str, settings: DemoSettings, env: Dict[str, str]) -> None:
-    """Step 2: ``nnUNetPlans_demo`` (batch 2, the equal-size U-Net); reused if it already has what the demo needs."""
-    path = os.path.join(env["nnUNet_preprocessed"], dataset_name, DEMO_PLANS + ".json")
+    """Step 2: ``<plans>_demo`` (batch 2, the equal-size network); reused if it already has what the demo needs."""
+    path = os.path.join(env["nnUNet_preprocessed"], dataset_name, settings.demo_plans + ".json")
     needed = settings.configuration + MATCHED_SUFFIX
     if os.path.isfile(path):
         with open(path) as f:
@@ -141,14 +155,14 @@ def ensure_demo_plans(dataset_name: str, settings: DemoSettings, env: Dict[str, 
         if not settings.overwrite:
             raise LUnetError(f"{path} exists but is not the demo's (batch size {DEMO_BATCH_SIZE} and {needed}): pass "
                              f"--overwrite to replace it, or use another --workdir")
-    _run(["nnunet-lunet", "plan", "-d", dataset_name, "-c", settings.configuration, "--widths", "--scales",
-          "--match-parameters", 16, "--batch-size", DEMO_BATCH_SIZE, "-o", DEMO_PLANS]
+    _run(["nnunet-lunet", "plan", "-d", dataset_name, "-p", settings.plans, "-c", settings.configuration, "--widths",
+          "--scales", "--match-parameters", 16, "--batch-size", DEMO_BATCH_SIZE, "-o", settings.demo_plans]
          + (["--overwrite"] if settings.overwrite else []), env, os.path.join(settings.workdir, "plan.log"))
 
 
 def fold_folder(env: Dict[str, str], dataset_name: str, settings: DemoSettings, model: DemoModel) -> str:
     config = settings.configuration + model.configuration_suffix
-    return os.path.join(env["nnUNet_results"], dataset_name, f"{model.trainer}__{DEMO_PLANS}__{config}",
+    return os.path.join(env["nnUNet_results"], dataset_name, f"{model.trainer}__{settings.demo_plans}__{config}",
                         f"fold_{settings.fold}")
 
 
@@ -177,7 +191,7 @@ def train_models(dataset_name: str, settings: DemoSettings, env: Dict[str, str])
             continue
         tqdm.write(f"[demo] training {model.label} ({model.trainer}, {config}, {settings.budget.epochs} epochs x "
                    f"{settings.budget.iterations} iterations, batch {DEMO_BATCH_SIZE})")
-        _run(["nnUNetv2_train", dataset_name, config, settings.fold, "-tr", model.trainer, "-p", DEMO_PLANS,
+        _run(["nnUNetv2_train", dataset_name, config, settings.fold, "-tr", model.trainer, "-p", settings.demo_plans,
               "-device", "cpu"], train_env, os.path.join(settings.workdir, f"train_{model.trainer}__{config}.log"))
 
 
@@ -198,6 +212,10 @@ def run_demo(settings: DemoSettings) -> str:
     settings = DemoSettings(**dict(settings.__dict__, workdir=os.path.abspath(settings.workdir)))
     if settings.dataset is not None and settings.synthetic:
         raise LUnetError("--dataset and --synthetic exclude each other: pick one")
+    if settings.plans != DEFAULT_PLANS and settings.plans not in RESENC_PLANNERS:
+        raise LUnetError(f"--plans {settings.plans}: the demo takes {DEFAULT_PLANS} or a residual encoder preset "
+                         f"({', '.join(RESENC_PLANNERS)}); for other plans, train with nnUNetv2_train and run "
+                         f"nnunet-lunet benchmark")
     os.makedirs(settings.workdir, exist_ok=True)
     env = demo_environment(settings.workdir, use_user_folders=settings.dataset is not None)
     if settings.dataset is None:
@@ -206,7 +224,7 @@ def run_demo(settings: DemoSettings) -> str:
         for var in ("nnUNet_raw", "nnUNet_preprocessed", "nnUNet_results"):
             require_env(var)
         dataset_name = resolve_dataset(settings.dataset)
-        require_preprocessed(dataset_name, load_plans(dataset_name, "nnUNetPlans"), settings.configuration)
+        require_preprocessed(dataset_name, load_plans(dataset_name, settings.plans), settings.configuration)
     ensure_demo_plans(dataset_name, settings, env)
     train_models(dataset_name, settings, env)
     output = os.path.join(settings.workdir, "benchmark") if settings.dataset is None else None
@@ -214,7 +232,7 @@ def run_demo(settings: DemoSettings) -> str:
     test_images = os.path.join(env["nnUNet_raw"], dataset_name, "imagesTs")
     test_labels = os.path.join(env["nnUNet_raw"], dataset_name, "labelsTs")
     has_test = os.path.isdir(test_images) and os.path.isdir(test_labels)
-    models = [(m.trainer, DEMO_PLANS, settings.configuration + m.configuration_suffix) for m in DEMO_MODELS]
+    models = [(m.trainer, settings.demo_plans, settings.configuration + m.configuration_suffix) for m in DEMO_MODELS]
     return run_benchmark(dataset_name, settings.configuration, folds=[settings.fold], models=models,
                          output=output, overwrite=settings.overwrite, repeats=settings.repeats,
                          reference="__".join(models[0]),

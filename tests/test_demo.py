@@ -1,32 +1,44 @@
 """The README's main job, ``nnunet-lunet demo``, end to end with the smoke budget.
 
 ``--dataset`` mode on the session's generated, planned dataset (the shipped Hippocampus subset is exercised by
-``test_thin_networks_learn``): the demo writes its batch-2 plans with the equal-size U-Net, trains its five models
-with one recipe and benchmarks them on the held-out cases.
+``test_thin_networks_learn``): the demo writes its batch-2 plans with the equal-size network, trains its five models
+with one recipe and benchmarks them on the held-out cases; once from nnU-Net's default plans, once from the residual
+encoder preset M (``-p nnUNetResEncUNetMPlans``), where STAMP prunes a ResidualEncoderUNet.
 """
 
 import csv
 import os
 
+import pytest
+
 from cli_runner import run
-from nnunet_lunet.demo import DEMO_MODELS, DEMO_PLANS
+from nnunet_lunet.demo import DEMO_MODELS, DEMO_SUFFIX
+
+RESENC = "nnUNetResEncUNetMPlans"
 
 
-def test_demo_trains_and_benchmarks_every_model(planned_dataset, tmp_path):
+@pytest.mark.parametrize("plans", ["nnUNetPlans", RESENC])
+def test_demo_trains_and_benchmarks_every_model(plans, planned_dataset, tmp_path):
+    if plans == RESENC and not os.path.isfile(os.path.join(planned_dataset.preprocessed, RESENC + ".json")):
+        run(["nnUNetv2_plan_experiment", "-d", planned_dataset.dataset_id, "-pl", "nnUNetPlannerResEncM"],
+            planned_dataset.env)
+    demo_plans = plans + DEMO_SUFFIX
     result = run(["nnunet-lunet", "demo", "--dataset", planned_dataset.dataset_id, "--workdir", tmp_path / "demo",
-                  "--epochs", 2, "--iterations", 5, "--val-iterations", 2, "--repeats", 1, "--overwrite"],
-                 planned_dataset.env, timeout=1500)
+                  "-p", plans, "--epochs", 2, "--iterations", 5, "--val-iterations", 2, "--repeats", 1,
+                  "--overwrite"], planned_dataset.env, timeout=1500)
     assert "[demo] done" in result.stdout
     folder = os.path.join(planned_dataset.results, "lunet_benchmark_3d_fullres")
     with open(os.path.join(folder, "benchmark.csv")) as f:
         rows = {r["model"]: r for r in csv.DictReader(f)}
-    expected = {f"{m.trainer}__{DEMO_PLANS}__3d_fullres{m.configuration_suffix}" for m in DEMO_MODELS}
+    expected = {f"{m.trainer}__{demo_plans}__3d_fullres{m.configuration_suffix}" for m in DEMO_MODELS}
     assert set(rows) == expected
     assert all(r["status"] == "ok" for r in rows.values()), {m: r["status"] for m, r in rows.items()}
-    reference = rows[f"nnUNetTrainerLeanRecipe_smoke__{DEMO_PLANS}__3d_fullres"]
-    matched = rows[f"nnUNetTrainerLeanRecipe_smoke__{DEMO_PLANS}__3d_fullres_scaled_as_lunet16"]
-    lunet16 = rows[f"nnUNetTrainerLUnet16_smoke__{DEMO_PLANS}__3d_fullres"]
+    reference = rows[f"nnUNetTrainerLeanRecipe_smoke__{demo_plans}__3d_fullres"]
+    matched = rows[f"nnUNetTrainerLeanRecipe_smoke__{demo_plans}__3d_fullres_scaled_as_lunet16"]
+    lunet16 = rows[f"nnUNetTrainerLUnet16_smoke__{demo_plans}__3d_fullres"]
     assert all(r["batch_size"] == "2" for r in rows.values())
+    stamp = rows[f"nnUNetTrainerSTAMP_smoke__{demo_plans}__3d_fullres"]
+    assert int(stamp["parameters"]) < int(reference["parameters"])  # pruned: smaller than the network it started as
     # The equal-size baseline really is LUnet16's size, and both are far smaller than the reference.
     assert abs(int(matched["parameters"]) - int(lunet16["parameters"])) < 0.1 * int(lunet16["parameters"])
     assert int(reference["parameters"]) > 10 * int(lunet16["parameters"])
@@ -39,3 +51,10 @@ def test_demo_rejects_a_zero_budget(planned_dataset, tmp_path):
     result = run(["nnunet-lunet", "demo", "--workdir", tmp_path, "--epochs", 0], planned_dataset.env, check=False)
     assert result.returncode == 2 and "--epochs must be at least 1" in result.stderr
     assert os.listdir(tmp_path) == []
+
+
+def test_demo_rejects_plans_it_cannot_plan(planned_dataset, tmp_path):
+    result = run(["nnunet-lunet", "demo", "--workdir", tmp_path / "demo", "-p", "nnUNetPlans_lunet"],
+                 planned_dataset.env, check=False)
+    assert result.returncode == 2 and "--plans nnUNetPlans_lunet: the demo takes nnUNetPlans or" in result.stderr
+    assert not os.path.exists(tmp_path / "demo")

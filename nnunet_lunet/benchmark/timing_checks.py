@@ -4,8 +4,8 @@ Rules:
 
 - Noise: a latency ratio is marked ``within noise`` when the row's min-max range and the reference's overlap (for
   ``*_<runtime>_vs_torch_ratio``: the row's range under that runtime against the reference's PyTorch range). The
-  runs then do not show which of the two is faster, whatever the medians say. The marked ratio columns of a row are listed,
-  space-separated, in its ``ratios_within_noise`` column; the table prints such ratios as ``~1.05x``.
+  runs then do not show which of the two is faster, whatever the medians say. The marked ratio columns of a row are
+  listed, space-separated, in its ``ratios_within_noise`` column; the table prints such ratios as ``~1.05x``.
 - Consistency: one whole case costs at least ``case_forward_passes`` forward passes of one patch. A case whose median
   time is below that many times the fastest patch run of the same runtime was timed under other conditions than the
   patch (typically other load on the machine); it is reported with the numbers, as the timings of that row cannot

@@ -15,6 +15,8 @@ def add_parser(subparsers) -> None:
     source.add_argument("--synthetic", action="store_true", help="use a generated dataset (blobs) instead")
     p.add_argument("-c", "--configuration", default="3d_fullres", help="configuration (default: 3d_fullres)")
     p.add_argument("-f", "--fold", type=int, default=0, help="fold (default: 0)")
+    p.add_argument("-p", "--plans", default="nnUNetPlans", help="source plans: nnUNetPlans (default) or a residual "
+                   "encoder preset, e.g. nnUNetResEncUNetMPlans (planned by the demo on its own data)")
     p.add_argument("--epochs", type=int, default=8, help="epochs per model (default: 8)")
     p.add_argument("--iterations", type=int, default=25, help="training iterations per epoch (default: 25)")
     p.add_argument("--val-iterations", type=int, default=5, help="validation iterations per epoch (default: 5)")
@@ -32,7 +34,7 @@ def run(args) -> int:
         if getattr(args, name) < 1:
             raise LUnetError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     settings = DemoSettings(workdir=args.workdir, dataset=args.dataset, synthetic=args.synthetic,
-                            configuration=args.configuration, fold=args.fold,
+                            configuration=args.configuration, fold=args.fold, plans=args.plans,
                             budget=Budget(args.epochs, args.iterations, args.val_iterations),
                             overwrite=args.overwrite, repeats=args.repeats)
     folder = run_demo(settings)
