@@ -136,17 +136,18 @@ def _segmentations(folder: str) -> dict:
             for f in sorted(os.listdir(folder)) if f.endswith(".nii.gz")}
 
 
-def _assert_probabilities_match(got: np.ndarray, expected: np.ndarray, case: str) -> None:
+def _assert_probabilities_match(got: np.ndarray, expected: np.ndarray, case: str, bulk: float = 1e-4) -> None:
     """Within 1e-3 up to nnU-Net's own float16 resolution.
 
     nnU-Net's sliding window accumulates the Gaussian-weighted logits (scaled by 10) in float16, so two runs whose
     logits differ by 1e-5 (PyTorch vs ONNX Runtime, see the parity check) can round a voxel one float16 step apart:
     up to a few 1e-3 in probability, in a handful of voxels (measured: max 8.7e-4 with mirroring, 2.4e-3 without;
-    28 of 122880 values above 1e-4). So: 99.9% of the values within 1e-4, every value within 5e-3.
+    28 of 122880 values above 1e-4). So: 99.9% of the values within ``bulk`` (1e-4), every value within 5e-3.
     """
     assert got.shape == expected.shape, case
     diff = np.abs(got - expected)
-    assert np.quantile(diff, 0.999) < 1e-4 and diff.max() < 5e-3, (case, float(diff.max()))
+    assert np.quantile(diff, 0.999) < bulk and diff.max() < 5e-3, (case, float(np.quantile(diff, 0.999)),
+                                                                   float(diff.max()))
 
 
 def _assert_segmentations_match(got: dict, expected: dict) -> None:
@@ -196,8 +197,11 @@ def test_predict_other_runtimes_match_onnxruntime(runtime, exported, planned_dat
         assert f"predicted 2 case(s) with {name}" in result.stdout
     got, expected = _probabilities(str(outs[runtime])), _probabilities(str(outs["onnxruntime"]))
     assert sorted(got) == sorted(expected) == ["case_ts000", "case_ts001"]
+    # OpenVINO's convolution kernels sum in another order than ONNX Runtime's, so more voxels land one float16 step
+    # apart in nnU-Net's accumulation (measured: 99.9th percentile 1.2e-4, max 7.7e-4; the issue asks for 1e-3)
+    bulk = 1e-3 if runtime == "openvino" else 1e-4
     for case in expected:
-        _assert_probabilities_match(got[case], expected[case], case)
+        _assert_probabilities_match(got[case], expected[case], case, bulk)
     _assert_segmentations_match(_segmentations(str(outs[runtime])), _segmentations(str(outs["onnxruntime"])))
 
 
@@ -263,3 +267,27 @@ def test_bench_runtimes_script_times_every_runtime_interleaved(exported, planned
     again = run(["python", script, "--plans-file", os.path.join(planned_dataset.preprocessed, "nnUNetPlans.json"),
                  "-c", "3d_fullres", "--csv", out], planned_dataset.env, check=False)
     assert again.returncode == 2 and again.stderr.startswith("error: ") and "already exists" in again.stderr
+
+
+def test_residual_encoder_lunet_exports_and_predicts_as_nnunet_does(planned_dataset, train, tmp_path):
+    """A LUnet16 of nnU-Net's residual encoder preset M (issue 10): export-onnx passes its parity check and predict
+    gives nnUNetv2_predict's segmentations."""
+    resenc = "nnUNetResEncUNetMPlans"
+    if not os.path.isfile(os.path.join(planned_dataset.preprocessed, resenc + ".json")):
+        run(["nnUNetv2_plan_experiment", "-d", planned_dataset.dataset_id, "-pl", "nnUNetPlannerResEncM"],
+            planned_dataset.env)
+    train("3d_fullres", LUNET16, resenc)
+    folder = tmp_path / "resenc_lunet16"
+    _export(planned_dataset, LUNET16, folder, "-p", resenc)
+    record = _record(folder)
+    assert record["plans"] == resenc and 0.0 <= record["parity_max_abs_diff"] < 1e-3
+    architecture = _record_plans(folder)["configurations"]["3d_fullres"]["architecture"]
+    assert architecture["network_class_name"].endswith("ResidualEncoderUNet")
+    images = os.path.join(planned_dataset.raw, "imagesTs")
+    reference, ours = tmp_path / "nnunet", tmp_path / "onnx"
+    run(["nnUNetv2_predict", "-i", images, "-o", reference, "-d", planned_dataset.dataset_id, "-c", "3d_fullres",
+         "-f", 0, "-tr", LUNET16, "-p", resenc, "-device", "cpu", "-npp", 1, "-nps", 1, "--disable_tta"],
+        planned_dataset.env)
+    run(["nnunet-lunet", "predict", "-i", images, "-o", ours, "-m", folder, "--disable-tta", "--processes", 1],
+        planned_dataset.env)
+    _assert_segmentations_match(_segmentations(str(ours)), _segmentations(str(reference)))
