@@ -9,8 +9,8 @@ HELP = "write a plans file with flat (LUnet) and scaled-width configurations"
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("plan", help=HELP, description=HELP + ". The new configurations inherit from their "
                               "source configuration and reuse its preprocessed data.")
-    add_dataset_options(p, "source configurations (default: every PlainConvUNet configuration that is not a "
-                           "cascade stage, e.g. 2d 3d_fullres)")
+    add_dataset_options(p, "source configurations (default: every PlainConvUNet or ResidualEncoderUNet "
+                           "configuration that is not a cascade stage, e.g. 2d 3d_fullres)")
     add_width_options(p)
     p.add_argument("-o", "--output-plans", default=None, help="name of the plans file to write "
                                                               "(default: <plans>_lunet)")

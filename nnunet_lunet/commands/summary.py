@@ -8,7 +8,8 @@ HELP = "table of widths, parameters and MACs of the default network and every wi
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("summary", help=HELP, description=HELP + " (MACs for one patch, from "
                               "torch.utils.flop_counter).")
-    add_dataset_options(p, "configurations (default: every PlainConvUNet configuration that is not a cascade stage)")
+    add_dataset_options(p, "configurations (default: every PlainConvUNet or ResidualEncoderUNet configuration that "
+                           "is not a cascade stage)")
     add_width_options(p)
     p.set_defaults(func=run)
 
