@@ -57,7 +57,7 @@ class PrunableLayer:
 
 
 def module_names(net: nn.Module) -> Dict[int, str]:
-    """``{id(module): path}`` (the first path ``named_modules`` gives, i.e. the encoder's own, not ``decoder.encoder``)."""
+    """``{id(module): path}``: the first path ``named_modules`` gives (the encoder's own, not ``decoder.encoder``)."""
     return {id(module): name for name, module in net.named_modules()}
 
 
@@ -73,7 +73,8 @@ def decoder_layers(net: nn.Module, names: Mapping[int, str]) -> List[PrunableLay
 
 def decoder_template(net: nn.Module) -> dict:
     """The decoder's part of a layer-widths dict, every width 0."""
-    return {"transpconv": [0] * len(net.decoder.transpconvs), "decoder": [[0] * len(s.convs) for s in net.decoder.stages]}
+    return {"transpconv": [0] * len(net.decoder.transpconvs),
+            "decoder": [[0] * len(stage.convs) for stage in net.decoder.stages]}
 
 
 def decoder_channels(net: nn.Module, widths: Mapping[str, list], skip_widths: Sequence[int]

@@ -58,7 +58,8 @@ def require_residual_encoder_unet(net: nn.Module) -> ResidualEncoderUNet:
                         f"unwrap DDP (.module) and torch.compile (._orig_mod) first")
     if net.encoder.stem is None:
         raise TypeError("pruning a ResidualEncoderUNet needs its default stem (the encoder has none)")
-    odd = {type(b).__name__ for stage in net.encoder.stages for b in residual_blocks(stage) if type(b) is not BasicBlockD}
+    blocks = [block for stage in net.encoder.stages for block in residual_blocks(stage)]
+    odd = {type(block).__name__ for block in blocks if type(block) is not BasicBlockD}
     if odd:
         raise TypeError(f"pruning a ResidualEncoderUNet supports BasicBlockD blocks (nnU-Net's ResEnc presets), found "
                         f"{sorted(odd)}: plan with nnUNetPlannerResEncM/L/XL")

@@ -2,9 +2,9 @@
 
 Rules:
 
-- Every prunable layer's output (after norm and nonlinearity; a transposed conv's own output; each member's output in
-  a residual group, i.e. the stem's, and each ``conv2``'s and projection's before the residual add) gets channel dropout:
-  each whole channel of each item is zeroed with probability ``p_layer`` and the others are scaled by
+- Every prunable layer's output (after norm and nonlinearity; a transposed conv's own output; in a residual group,
+  each member's: the stem's, and each ``conv2``'s and projection's before the residual add) gets channel dropout: each
+  whole channel of each item is zeroed with probability ``p_layer`` and the others are scaled by
   ``1 / (1 - p_layer)``, as ``nn.Dropout3d`` does. Only in train mode; in eval mode the output is untouched.
 - It is a set of forward hooks, removed by ``remove()``. Surgery keeps modules, so the hooks survive pruning.
 - Before any scores every layer has ``p_initial`` (STAMP: 0.005, i.e. 0.1 x 0.05).
