@@ -44,11 +44,9 @@ from nnunet_lunet.pruning.prunable_layer import (
 
 LayerWidths = Dict[str, list]
 
-KINDS = ("encoder", "transpconv", "decoder")
+KINDS = ("encoder", "transpconv", "decoder")  # a PlainConvUNet's; a ResidualEncoderUNet's: residual_layers
 FLAT_KINDS = ("transpconv", "residual")  # one width per entry; the other kinds hold a list per stage
 STRUCTURE_KEYS = (residual_layers.STRUCTURE_KEY,)
-
-__all__ = ["PrunableLayer"]  # re-exported: it used to be defined here
 
 
 def require_prunable_net(net: nn.Module) -> nn.Module:

@@ -1,5 +1,8 @@
 """``PrunedPlainConvUNet``: nnU-Net's PlainConvUNet at arbitrary per-layer widths.
 
+The functions here (channels for widths, resizing, checkpoint loading) take either prunable U-Net; the residual
+encoder's class is ``residual_network.PrunedResidualEncoderUNet``.
+
 Rules:
 
 - Without ``layer_widths`` it is exactly a PlainConvUNet. With them, the PlainConvUNet is built from
