@@ -11,6 +11,7 @@ import pytest
 import torch
 from dynamic_network_architectures.architectures.unet import ResidualEncoderUNet
 from dynamic_network_architectures.building_blocks.residual import BottleneckD
+from nnunetv2.utilities.plans_handling.plans_handler import ConfigurationManager
 from torch import nn
 
 from nnunet_lunet.architecture import (
@@ -39,6 +40,8 @@ from nnunet_lunet.pruning.residual_network import PrunedResidualEncoderUNet
 from nnunet_lunet.pruning.schedule import check_target_reachable
 from nnunet_lunet.pruning.surgery import prune_many
 from nnunet_lunet.pruning.targeted_dropout import TargetedDropout
+from nnunet_lunet.trainers.pruning import nnUNetTrainerSTAMP
+from plans_factory import residual_encoder_unet_configuration
 from small_unets import (  # noqa: F401
     assert_removal_equals_zeroing_on,
     one_thread,
@@ -257,3 +260,14 @@ def test_targets_count_a_group_once():
         check_target_reachable(widths, 0.5 * count_layers(widths) / count_channels(widths))
     with pytest.raises(ValueError, match="smallest reachable fraction"):
         check_target_reachable(widths, 0.001, "parameters", net=make_net())
+
+
+def test_pruning_trainers_build_the_pruned_class_of_the_plans_network():
+    residual = residual_encoder_unet_configuration(2, 4, base=4, max_features=16, n_blocks=(1, 2, 2, 2))
+    net = nnUNetTrainerSTAMP.build_network_architecture(None, ConfigurationManager(residual), 2, 3)
+    assert type(net) is PrunedResidualEncoderUNet and residual_groups(net) == [[-1, 0], [1], [2, 3]]
+    other = "dynamic_network_architectures.architectures.unet.ResidualUNet"
+    residual["architecture"]["network_class_name"] = other
+    with pytest.raises(LUnetError, match=f"nnUNetTrainerSTAMP: this configuration uses network {other}, but pruning "
+                                         f"supports only {PLAIN_CONV_UNET}"):
+        nnUNetTrainerSTAMP.build_network_architecture(None, ConfigurationManager(residual), 2, 3)
