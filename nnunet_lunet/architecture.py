@@ -7,7 +7,9 @@ convs or residual blocks, stem, strided downsampling, transposed-conv upsampling
 nothing but ``features_per_stage`` (the residual stem follows the first stage's width). Everything else comes from the
 plans, so 2D/3D, any number of stages, input channels and classes work as they do in nnU-Net.
 
-Pruning supports ``PlainConvUNet`` only (``require_prunable``); any other network gets a clear refusal.
+Pruning supports both (``pruned_network_class``): a PlainConvUNet is pruned as ``PrunedPlainConvUNet``, a
+ResidualEncoderUNet (of basic blocks, as the presets build) as ``PrunedResidualEncoderUNet``; any other network gets a
+clear refusal (``require_prunable``).
 """
 
 import copy
@@ -18,8 +20,13 @@ from nnunet_lunet.errors import LUnetError
 PLAIN_CONV_UNET = "dynamic_network_architectures.architectures.unet.PlainConvUNet"
 PRUNED_PLAIN_CONV_UNET = "nnunet_lunet.pruning.network.PrunedPlainConvUNet"
 RESIDUAL_ENCODER_UNET = "dynamic_network_architectures.architectures.unet.ResidualEncoderUNet"
-SUPPORTED_NETWORKS = (PLAIN_CONV_UNET, PRUNED_PLAIN_CONV_UNET, RESIDUAL_ENCODER_UNET)
-PRUNABLE_NETWORKS = (PLAIN_CONV_UNET, PRUNED_PLAIN_CONV_UNET)
+PRUNED_RESIDUAL_ENCODER_UNET = "nnunet_lunet.pruning.residual_network.PrunedResidualEncoderUNet"
+SUPPORTED_NETWORKS = (PLAIN_CONV_UNET, PRUNED_PLAIN_CONV_UNET, RESIDUAL_ENCODER_UNET, PRUNED_RESIDUAL_ENCODER_UNET)
+# {network class in plans: the class that prunes it}
+PRUNED_CLASSES = {PLAIN_CONV_UNET: PRUNED_PLAIN_CONV_UNET, PRUNED_PLAIN_CONV_UNET: PRUNED_PLAIN_CONV_UNET,
+                  RESIDUAL_ENCODER_UNET: PRUNED_RESIDUAL_ENCODER_UNET,
+                  PRUNED_RESIDUAL_ENCODER_UNET: PRUNED_RESIDUAL_ENCODER_UNET}
+PRUNABLE_NETWORKS = tuple(PRUNED_CLASSES)
 
 
 def require_supported(architecture: dict, configuration: str) -> None:
@@ -34,14 +41,23 @@ def require_supported(architecture: dict, configuration: str) -> None:
         )
 
 
-def require_prunable(architecture: dict, configuration: str) -> None:
-    """Raise LUnetError unless the plans ``architecture`` dict describes a PlainConvUNet (pruned or not)."""
+def require_prunable(architecture: dict, where: str) -> None:
+    """Raise LUnetError unless the plans ``architecture`` dict describes a PlainConvUNet or ResidualEncoderUNet
+    (pruned or not); ``where`` names it in the message (``configuration 3d_fullres``)."""
     name = architecture.get("network_class_name")
     if name not in PRUNABLE_NETWORKS:
         raise LUnetError(
-            f"configuration {configuration} uses network {name}, but pruning supports only {PLAIN_CONV_UNET} "
-            f"(nnU-Net's default planner, nnUNetPlans): pick a configuration of nnUNetPlans"
+            f"{where} uses network {name}, but pruning supports only {PLAIN_CONV_UNET} "
+            f"(nnU-Net's default planner, nnUNetPlans) and {RESIDUAL_ENCODER_UNET} (nnUNetPlannerResEncM/L/XL): "
+            f"pick a configuration planned by one of those"
         )
+
+
+def pruned_network_class(architecture: dict, where: str) -> str:
+    """The import path of the class that prunes the plans ``architecture``'s network (LUnetError naming ``where`` if
+    none does)."""
+    require_prunable(architecture, where)
+    return PRUNED_CLASSES[architecture["network_class_name"]]
 
 
 def default_widths(architecture: dict) -> List[int]:

@@ -10,7 +10,11 @@ from typing import Dict
 
 import pytest
 
+from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
+
 from cli_runner import run
+
+RESENC = "nnUNetResEncUNetMPlans"
 
 
 @dataclass
@@ -56,6 +60,48 @@ def planned_dataset(nnunet_env) -> PlannedDataset:
     run(["nnunet-lunet", "make-dataset", "--id", 990, "--cases", 10, "--test-cases", 2], nnunet_env)
     run(["nnUNetv2_plan_and_preprocess", "-d", 990, "-c", "2d", "3d_fullres", "-np", 2, 2, "-npfp", 2], nnunet_env)
     return PlannedDataset(990, "Dataset990_LUnetSynthetic", nnunet_env)
+
+
+@pytest.fixture(scope="session")
+def resenc_plans(planned_dataset) -> PlansManager:
+    """nnU-Net's residual encoder preset (``nnUNetPlannerResEncM``, plans ``nnUNetResEncUNetMPlans``) planned once with
+    ``nnUNetv2_plan_experiment`` on the session's dataset (it reuses the standard preprocessed data)."""
+    path = os.path.join(planned_dataset.preprocessed, RESENC + ".json")
+    if not os.path.isfile(path):
+        run(["nnUNetv2_plan_experiment", "-d", planned_dataset.dataset_id, "-pl", "nnUNetPlannerResEncM"],
+            planned_dataset.env)
+    return PlansManager(path)
+
+
+@pytest.fixture(scope="session")
+def resenc_lunet_plans(planned_dataset, resenc_plans) -> str:
+    """Residual LUnets: ``nnunet-lunet plan`` run once on the ResEnc M plans for LUnet16 only (configurations
+    ``2d_lunet16`` and ``3d_fullres_lunet16``, ResidualEncoderUNets 16 wide); returns the written plans name."""
+    name = RESENC + "_lunet16test"
+    run(["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id, "-p", RESENC, "-c", "2d", "3d_fullres",
+         "--widths", 16, "--scales", "-o", name], planned_dataset.env)
+    return name
+
+
+@dataclass
+class PrunablePlans:
+    """Plans that pruning supports, and the suffix of their configurations' names (``3d_fullres`` + suffix)."""
+
+    plans: str
+    suffix: str
+
+    def configuration(self, base: str) -> str:
+        return base + self.suffix
+
+
+@pytest.fixture(params=["PlainConvUNet", "ResidualEncoderUNet"])
+def prunable_plans(request) -> PrunablePlans:
+    """Each network pruning supports, as a parameter: nnU-Net's default plans (PlainConvUNet), and residual LUnets
+    (LUnet16 of the ResEnc M preset, ResidualEncoderUNet: planned on first use; a LUnet because a full-width residual
+    encoder takes minutes per smoke epoch on 2 CPU cores)."""
+    if request.param == "PlainConvUNet":
+        return PrunablePlans("nnUNetPlans", "")
+    return PrunablePlans(request.getfixturevalue("resenc_lunet_plans"), "_lunet16")
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,19 @@ def plain_conv_unet_configuration(dims: int, n_stages: int, base: int = 32, max_
     }
 
 
+def residual_encoder_unet_configuration(dims: int, n_stages: int, base: int = 32, max_features: int = 320,
+                                        n_blocks=(1, 3, 4, 6, 6, 6, 6)) -> dict:
+    """A configuration dict as nnUNetPlannerResEncM writes it: a ResidualEncoderUNet with ``n_blocks`` (the
+    preset's 1, 3, 4, 6, ... by default) basic blocks per stage, one conv per decoder stage, widths as above."""
+    configuration = plain_conv_unet_configuration(dims, n_stages, base, max_features)
+    kwargs = configuration["architecture"]["arch_kwargs"]
+    del kwargs["n_conv_per_stage"]
+    kwargs.update(n_blocks_per_stage=list(n_blocks[:n_stages]), n_conv_per_stage_decoder=[1] * (n_stages - 1))
+    configuration["architecture"]["network_class_name"] = (
+        "dynamic_network_architectures.architectures.unet.ResidualEncoderUNet")
+    return configuration
+
+
 def configuration_manager(dims: int, n_stages: int, **kwargs) -> ConfigurationManager:
     return ConfigurationManager(plain_conv_unet_configuration(dims, n_stages, **kwargs))
 

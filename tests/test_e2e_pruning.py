@@ -1,13 +1,16 @@
 """End to end on the generated dataset: a STAMP pruning run shrinks the real network, resumes at its exact widths,
-predicts, and its exported widths train from scratch with nnU-Net's standard trainer."""
+predicts, and its exported widths train from scratch with nnU-Net's standard trainer; for nnU-Net's default plans
+(PlainConvUNet) and residual LUnets (nnUNetPlannerResEncM's ResidualEncoderUNet at LUnet16 widths)."""
 
 import csv
 import json
 import os
 
 import torch
+from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 
 from cli_runner import run
+from nnunet_lunet.architecture import PRUNED_CLASSES
 from nnunet_summaries import check_summary, summary_cases, validation_cases
 
 TRAINER = "nnUNetTrainerSTAMP_smoke"
@@ -22,9 +25,9 @@ def _log(fold):
         return json.load(f)
 
 
-def test_prune_resume_predict_export_retrain(planned_dataset, train, tmp_path):
-    env = planned_dataset.env
-    fold = train("3d_fullres", TRAINER)
+def test_prune_resume_predict_export_retrain(planned_dataset, train, prunable_plans, tmp_path):
+    env, plans, configuration = planned_dataset.env, prunable_plans.plans, prunable_plans.configuration("3d_fullres")
+    fold = train(configuration, TRAINER, plans)
 
     log = _log(fold)
     assert log["criterion"] == "stamp" and len(log["steps"]) == 1  # smoke schedule: one step, at epoch 1
@@ -40,18 +43,19 @@ def test_prune_resume_predict_export_retrain(planned_dataset, train, tmp_path):
     weights = checkpoint["network_weights"]
     unique = {p.data_ptr(): p.numel() for p in weights.values()}  # the state dict lists shared modules twice
     assert sum(unique.values()) == step["parameters"]
-    # The widest layers lose channels first (per-layer normalisation): the bottleneck shrinks, the stem barely.
-    enc = step["encoder_stage_widths"]
-    assert enc[-1] < log["encoder_stage_widths"][-1]
-    assert enc[0] / log["encoder_stage_widths"][0] > enc[-1] / log["encoder_stage_widths"][-1]
+    # The widest layers lose channels first (per-layer normalisation): the bottleneck shrinks, the stem barely (where
+    # the widths differ: not in a LUnet).
+    enc, original = step["encoder_stage_widths"], log["encoder_stage_widths"]
+    if len(set(original)) > 1:
+        assert enc[-1] < original[-1] and enc[0] / original[0] > enc[-1] / original[-1]
     # nnU-Net's final validation ran (on the pruned net, the only one in the checkpoint) over the fold's cases
     summary = check_summary(os.path.join(fold, "validation", "summary.json"))
     assert summary_cases(summary) == validation_cases(fold, planned_dataset.preprocessed)
     assert step["seconds"] > 0 and sum(len(v) for v in step["removed_channels"].values()) == step["removed"]
 
     # Continue with one more epoch: resumes at step 1's widths, takes step 2 at epoch 2, not step 1 again.
-    run(["nnUNetv2_train", planned_dataset.dataset_id, "3d_fullres", 0, "-tr", TRAINER, "-device", "cpu", "--c"],
-        dict(env, NNUNET_LUNET_EPOCHS="3"))
+    run(["nnUNetv2_train", planned_dataset.dataset_id, configuration, 0, "-tr", TRAINER, "-p", plans, "-device", "cpu",
+         "--c"], dict(env, NNUNET_LUNET_EPOCHS="3"))
     log = _log(fold)
     assert [s["step"] for s in log["steps"]] == [1, 2] and log["steps"][1]["epoch"] == 2
     assert log["steps"][1]["channels"] < step["channels"]
@@ -60,30 +64,33 @@ def test_prune_resume_predict_export_retrain(planned_dataset, train, tmp_path):
 
     out = tmp_path / "pred"
     run(["nnUNetv2_predict", "-i", os.path.join(planned_dataset.raw, "imagesTs"), "-o", out, "-d",
-         planned_dataset.dataset_id, "-c", "3d_fullres", "-f", 0, "-tr", TRAINER, "-device", "cpu", "-npp", 1,
-         "-nps", 1], env)
+         planned_dataset.dataset_id, "-c", configuration, "-f", 0, "-tr", TRAINER, "-p", plans, "-device", "cpu",
+         "-npp", 1, "-nps", 1], env)
     assert len([f for f in os.listdir(out) if f.endswith(".nii.gz")]) == 2
 
-    result = run(["nnunet-lunet", "export-pruned", "-d", planned_dataset.dataset_id, "-c", "3d_fullres", "-tr",
-                  TRAINER, "-f", 0, "--step", 1], env)
-    name = f"3d_fullres_pruned_{TRAINER}_f0_step1"
+    export = ["nnunet-lunet", "export-pruned", "-d", planned_dataset.dataset_id, "-c", configuration, "-tr", TRAINER,
+              "-p", plans, "-f", 0, "--step", 1]
+    result = run(export, env)
+    name = f"{configuration}_pruned_{TRAINER}_f0_step1"
     assert name in result.stdout
-    with open(os.path.join(planned_dataset.preprocessed, "nnUNetPlans_pruned.json")) as f:
+    path = os.path.join(planned_dataset.preprocessed, f"{plans}_pruned.json")
+    with open(path) as f:
         exported = json.load(f)["configurations"][name]
     assert exported["architecture"]["arch_kwargs"]["layer_widths"] == step["layer_widths"]
+    source = PlansManager(os.path.join(planned_dataset.preprocessed, f"{plans}.json")).get_configuration(configuration)
+    assert exported["architecture"]["network_class_name"] == PRUNED_CLASSES[source.network_arch_class_name]
 
-    retrained = os.path.join(planned_dataset.results, f"nnUNetTrainer_smoke__nnUNetPlans_pruned__{name}", "fold_0")
-    run(["nnUNetv2_train", planned_dataset.dataset_id, name, 0, "-p", "nnUNetPlans_pruned", "-tr",
-         "nnUNetTrainer_smoke", "-device", "cpu"], env)
+    retrained = os.path.join(planned_dataset.results, f"nnUNetTrainer_smoke__{plans}_pruned__{name}", "fold_0")
+    # (its final validation without test-time mirroring: only the trained shapes are checked here)
+    run(["nnUNetv2_train", planned_dataset.dataset_id, name, 0, "-p", f"{plans}_pruned", "-tr",
+         "nnUNetTrainer_smoke", "-device", "cpu"], dict(env, NNUNET_LUNET_VAL_TTA="0"))
     retrained_weights = _checkpoint(retrained)["network_weights"]
     assert {k: v.shape for k, v in retrained_weights.items()} == {k: v.shape for k, v in weights.items()}
     assert not os.path.exists(os.path.join(retrained, "pruning_log.json"))  # trained at fixed widths
 
     # Exporting again under the same name is refused, and the plans file is left as it was.
-    path = os.path.join(planned_dataset.preprocessed, "nnUNetPlans_pruned.json")
     before = open(path).read()
-    again = run(["nnunet-lunet", "export-pruned", "-d", planned_dataset.dataset_id, "-c", "3d_fullres", "-tr",
-                 TRAINER, "-f", 0, "--step", 1], env, check=False)
+    again = run(export, env, check=False)
     assert again.returncode == 2 and "--overwrite" in again.stderr
     assert open(path).read() == before
 

@@ -2,13 +2,12 @@
 
 The preset is planned on the session's dataset with nnU-Net's own ``nnUNetv2_plan_experiment`` (it reuses the
 standard preprocessed data). A LUnet of a residual encoder keeps the residual blocks, the stem and the decoder and
-changes only the widths. Pruning does not support residual encoders yet: it must refuse them clearly.
+changes only the widths. (Pruning a residual encoder end to end: ``test_e2e_pruning``.)
 """
 
 import json
 import os
 
-import pytest
 import torch
 from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
 from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
@@ -17,15 +16,6 @@ from cli_runner import run
 
 RESENC = "nnUNetResEncUNetMPlans"
 RESENC_CLASS = "dynamic_network_architectures.architectures.unet.ResidualEncoderUNet"
-
-
-@pytest.fixture(scope="module")
-def resenc_plans(planned_dataset):
-    path = os.path.join(planned_dataset.preprocessed, RESENC + ".json")
-    if not os.path.isfile(path):
-        run(["nnUNetv2_plan_experiment", "-d", planned_dataset.dataset_id, "-pl", "nnUNetPlannerResEncM"],
-            planned_dataset.env)
-    return PlansManager(path)
 
 
 def test_plan_writes_flat_and_equal_size_residual_encoders(planned_dataset, resenc_plans):
@@ -69,8 +59,20 @@ def test_lunet16_trains_and_predicts_with_a_residual_encoder(planned_dataset, re
     assert sorted(f for f in os.listdir(out) if f.endswith(".nii.gz")) == ["case_ts000.nii.gz", "case_ts001.nii.gz"]
 
 
-def test_pruning_refuses_a_residual_encoder(planned_dataset, resenc_plans):
-    result = run(["nnUNetv2_train", planned_dataset.dataset_id, "3d_fullres", 0, "-p", RESENC, "-tr",
-                  "nnUNetTrainerSTAMP_smoke", "-device", "cpu"], planned_dataset.env, check=False)
+def test_pruning_refuses_other_networks(planned_dataset, resenc_plans):
+    # The ResEnc plans with nnU-Net's other residual U-Net (residual decoder too): pruning refuses it before training.
+    other = "dynamic_network_architectures.architectures.unet.ResidualUNet"
+    with open(os.path.join(planned_dataset.preprocessed, RESENC + ".json")) as f:
+        plans = json.load(f)
+    plans["plans_name"] = "nnUNetResidualUNetPlans"
+    plans["configurations"]["3d_fullres"]["architecture"]["network_class_name"] = other
+    with open(os.path.join(planned_dataset.preprocessed, "nnUNetResidualUNetPlans.json"), "w") as f:
+        json.dump(plans, f)
+    result = run(["nnUNetv2_train", planned_dataset.dataset_id, "3d_fullres", 0, "-p", "nnUNetResidualUNetPlans",
+                  "-tr", "nnUNetTrainerSTAMP_smoke", "-device", "cpu"], planned_dataset.env, check=False)
     assert result.returncode != 0
-    assert "prunes dynamic_network_architectures.architectures.unet.PlainConvUNet only" in result.stderr
+    assert (f"nnUNetTrainerSTAMP_smoke: this configuration uses network {other}, but pruning supports only "
+            f"dynamic_network_architectures.architectures.unet.PlainConvUNet") in result.stderr
+    assert not os.path.exists(os.path.join(planned_dataset.results,
+                                           "nnUNetTrainerSTAMP_smoke__nnUNetResidualUNetPlans__3d_fullres", "fold_0",
+                                           "checkpoint_final.pth"))

@@ -1,5 +1,6 @@
-"""Resuming a pruning run with ``nnUNetv2_train ... --c``: it ends where the uninterrupted run ends, and every
-checkpoint or log that does not fit the run is refused with an ``error``-style message naming the fix.
+"""Resuming a pruning run with ``nnUNetv2_train ... --c``: it ends where the uninterrupted run ends (for nnU-Net's
+default plans and residual LUnets), and every checkpoint or log that does not fit the run is refused with
+an ``error``-style message naming the fix.
 
 All runs use the real console scripts. The refusal tests copy the session's STAMP run into a private results folder
 and damage the copy, so the shared run is never touched.
@@ -54,14 +55,14 @@ class {RESUMABLE}({STAMP}):
 '''
 
 
-def _train(planned_dataset, env, *extra, check=True):
-    return run(["nnUNetv2_train", planned_dataset.dataset_id, "2d", 0, "-tr", RESUMABLE, "-device", "cpu", *extra],
-               env, check=check)
+def _train(planned_dataset, env, *extra, plans="nnUNetPlans", configuration="2d", check=True):
+    return run(["nnUNetv2_train", planned_dataset.dataset_id, configuration, 0, "-tr", RESUMABLE, "-p", plans,
+                "-device", "cpu", *extra], env, check=check)
 
 
-def _fold(env, planned_dataset, trainer=RESUMABLE, configuration="2d"):
-    return os.path.join(env["nnUNet_results"], planned_dataset.name, f"{trainer}__nnUNetPlans__{configuration}",
-                        "fold_0")
+def _fold(env, planned_dataset, trainer=RESUMABLE, configuration="2d", plans="nnUNetPlans"):
+    return os.path.join(env["nnUNet_results"], planned_dataset.name, f"{trainer}__{plans}__{configuration}", "fold_0")
+
 
 
 def _load(path):
@@ -73,7 +74,7 @@ def _read_json(path):
         return json.load(f)
 
 
-def test_resumed_run_ends_like_the_uninterrupted_run(planned_dataset, tmp_path):
+def test_resumed_run_ends_like_the_uninterrupted_run(planned_dataset, prunable_plans, tmp_path):
     """Widths, removed channel indices, step epochs, targeted-dropout rates and weights must be exactly equal
     (tolerance 0). That needs what nnU-Net does not do: the data pipeline in this process (``nnUNet_n_proc_DA=0``),
     one torch thread, and the test trainer seeding the initial weights and, at every epoch start, python, numpy and
@@ -82,6 +83,7 @@ def test_resumed_run_ends_like_the_uninterrupted_run(planned_dataset, tmp_path):
     restores the widths, the log, the criterion's generator and the targeted-dropout rates; nnU-Net restores weights,
     optimizer state and epoch. On other hardware or thread counts, expect equal widths and indices but weights only
     close (floating-point summation order)."""
+    plans, configuration = prunable_plans.plans, prunable_plans.configuration("2d")
     folder = tmp_path / "trainers"
     folder.mkdir()
     (folder / "resumable_lunet_trainers.py").write_text(RESUMABLE_TRAINER)
@@ -92,19 +94,20 @@ def test_resumed_run_ends_like_the_uninterrupted_run(planned_dataset, tmp_path):
     for env in (whole, resumed):
         os.makedirs(env["nnUNet_results"])
 
-    _train(planned_dataset, whole)
-    stopped = _train(planned_dataset, dict(resumed, STOP_BEFORE_EPOCH="2"), check=False)
+    setting = dict(plans=plans, configuration=configuration)
+    _train(planned_dataset, whole, **setting)
+    stopped = _train(planned_dataset, dict(resumed, STOP_BEFORE_EPOCH="2"), check=False, **setting)
     assert stopped.returncode != 0 and "stopped before epoch 2" in stopped.stdout + stopped.stderr
-    fold = _fold(resumed, planned_dataset)
-    assert _load(os.path.join(fold, "checkpoint_latest.pth"))["current_epoch"] == 2
-    assert len(_read_json(os.path.join(fold, "pruning_log.json"))["steps"]) == 1
-    _train(planned_dataset, resumed, "--c")
+    folds = [_fold(env, planned_dataset, **setting) for env in (whole, resumed)]
+    assert _load(os.path.join(folds[1], "checkpoint_latest.pth"))["current_epoch"] == 2
+    assert len(_read_json(os.path.join(folds[1], "pruning_log.json"))["steps"]) == 1
+    _train(planned_dataset, resumed, "--c", **setting)
 
-    logs = [_read_json(os.path.join(_fold(env, planned_dataset), "pruning_log.json")) for env in (whole, resumed)]
+    logs = [_read_json(os.path.join(fold, "pruning_log.json")) for fold in folds]
     assert [s["epoch"] for s in logs[0]["steps"]] == [1, 3]
     for key in ("epoch", "removed", "removed_channels", "layer_widths", "channels", "parameters"):
         assert [s[key] for s in logs[1]["steps"]] == [s[key] for s in logs[0]["steps"]], key
-    finals = [_load(os.path.join(_fold(env, planned_dataset), "checkpoint_final.pth")) for env in (whole, resumed)]
+    finals = [_load(os.path.join(fold, "checkpoint_final.pth")) for fold in folds]
     assert finals[0]["pruning"]["layer_widths"] == finals[1]["pruning"]["layer_widths"]
     assert finals[0]["pruning"]["targeted_dropout"] == finals[1]["pruning"]["targeted_dropout"]
     weights = [f["network_weights"] for f in finals]

@@ -14,7 +14,6 @@ from nnunet_lunet.pruning.layer_widths import (
     count_channels,
     layer_names,
     per_stage_summary,
-    prunable_layers,
     read_layer_widths,
 )
 from nnunet_lunet.pruning.network import (
@@ -23,7 +22,15 @@ from nnunet_lunet.pruning.network import (
     count_parameters_for_widths,
 )
 from nnunet_lunet.pruning.surgery import prune_channels, prune_many
-from small_unets import one_thread, small_unet, small_unet_kwargs  # noqa: F401
+from small_unets import (  # noqa: F401
+    assert_removal_equals_zeroing_on,
+    one_thread,
+    outputs,
+    randomise_norms,
+    small_unet,
+    small_unet_kwargs,
+    zero_channels_hooks,
+)
 
 
 # this module's nets: 4 stages (widths 4-8-16-32), 2 input channels, 3 classes
@@ -36,12 +43,7 @@ def net_kwargs(dim: int, **overrides) -> dict:
 
 def make_net(dim: int, seed: int = 0, **kwargs) -> PrunedPlainConvUNet:
     """He-initialised like nnU-Net, with random norm affine parameters so a removed channel is not trivially zero."""
-    net = small_unet(dim, seed=seed, **{**SIZES, **kwargs})
-    for m in net.modules():
-        if isinstance(m, (nn.InstanceNorm2d, nn.InstanceNorm3d)):
-            nn.init.uniform_(m.weight, 0.5, 1.5)
-            nn.init.uniform_(m.bias, -0.5, 0.5)
-    return net.eval()
+    return randomise_norms(small_unet(dim, seed=seed, **{**SIZES, **kwargs})).eval()
 
 
 def example(dim: int, seed: int = 1) -> torch.Tensor:
@@ -49,46 +51,8 @@ def example(dim: int, seed: int = 1) -> torch.Tensor:
     return torch.randn(2, 2, *([32, 32] if dim == 2 else [16, 16, 16]))
 
 
-def outputs(net: nn.Module, x: torch.Tensor) -> list:
-    with torch.no_grad():
-        out = net(x)
-    return list(out) if isinstance(out, (list, tuple)) else [out]
-
-
-def zero_channels_hooks(net: nn.Module, decision: dict) -> list:
-    """Zero the removed channels of each layer's output, after norm and nonlinearity (what its consumers read).
-
-    Zeroing there, not at the conv output, is what removal equals: with instance norm a zeroed conv output would be
-    normalised to the norm's bias and pass the nonlinearity, whereas a removed channel contributes nothing downstream.
-    """
-    layers = {layer.name: layer for layer in prunable_layers(net)}
-
-    def hook_for(idxs):
-        def hook(module, inputs, output):
-            output = output.clone()
-            output[:, idxs] = 0
-            return output
-
-        return hook
-
-    return [layers[name].output_module.register_forward_hook(hook_for(idxs)) for name, idxs in decision.items()]
-
-
 def assert_removal_equals_zeroing(net: nn.Module, decision: dict, dim: int) -> None:
-    x = example(dim)
-    handles = zero_channels_hooks(net, decision)
-    expected = outputs(net, x)
-    for h in handles:
-        h.remove()
-    pruned = copy.deepcopy(net)
-    prune_many(pruned, decision)
-    got = outputs(pruned, x)
-    assert len(got) == len(expected) == 3  # deep supervision: one output per decoder stage
-    for e, g in zip(expected, got):
-        assert e.shape == g.shape
-        torch.testing.assert_close(g, e, atol=1e-5, rtol=0)
-    # the removal is not a no-op: the unpruned net without zeroing gives other outputs
-    assert not torch.allclose(outputs(net, x)[0], expected[0], atol=1e-5)
+    assert_removal_equals_zeroing_on(net, decision, example(dim))
 
 
 EXACTNESS_CASES = {

@@ -1,4 +1,5 @@
-"""Trainers that prune nnU-Net's PlainConvUNet progressively while it trains, removing channels for real.
+"""Trainers that prune nnU-Net's PlainConvUNet or ResidualEncoderUNet progressively while it trains, removing channels
+for real.
 
 The schedule (class attributes, so users subclass for other settings): ``pruning_warmup_epochs`` of normal training,
 then at the start of every ``pruning_every_n_epochs``-th epoch a pruning step removes ``pruning_fraction_per_step``
@@ -15,10 +16,12 @@ so an epoch's time in nnU-Net's log includes its pruning step.
 
 DDP: a ``DistributedDataParallel`` wrapper keeps the parameter tensors it was built with, so the network is wrapped
 anew (``_wrap_ddp``) whenever its parameters change shape: after each pruning step and after loading a checkpoint
-(``PrunedPlainConvUNet.load_state_dict`` resizes the parameters under nnU-Net's wrapper). Without it the second
+(the pruned network's ``load_state_dict`` resizes the parameters under nnU-Net's wrapper). Without it the second
 training iteration fails in DDP's gradient reduction.
 
-The network class is ``PrunedPlainConvUNet``: nnU-Net builds it full-size from the plans (in training, ``--c``,
+The network class is the one that prunes the plans' network (``architecture.pruned_network_class``:
+``PrunedPlainConvUNet`` or ``PrunedResidualEncoderUNet``; any other network is refused before training). nnU-Net
+builds it full-size from the plans (in training, ``--c``,
 ``--val`` and ``nnUNetv2_predict``) and its ``load_state_dict`` resizes it to the checkpoint's widths, so no
 pickling and no per-fold plans are needed. Checkpoints also carry ``checkpoint['pruning']`` (widths, steps done,
 generator state, targeted-dropout probabilities) so that ``nnUNetv2_train ... --c`` resumes at the exact widths,
@@ -41,7 +44,7 @@ from torch import nn
 from torch._dynamo import OptimizedModule
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from nnunet_lunet.architecture import PLAIN_CONV_UNET, PRUNED_PLAIN_CONV_UNET
+from nnunet_lunet.architecture import architecture_of, pruned_network_class
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.model_stats import count_parameters
 from nnunet_lunet.pruning.activations import collect_activation_scores, remaining_scores
@@ -86,11 +89,10 @@ class nnUNetTrainerSTAMP(nnUNetTrainerLeanRecipe):
     def build_network_architecture(cls, plans_manager: PlansManager, configuration_manager: ConfigurationManager,
                                    num_input_channels: int, num_output_channels: int,
                                    enable_deep_supervision: bool = True) -> nn.Module:
-        # The planned PlainConvUNet, as a class that can be pruned and that loads checkpoints of any widths.
-        if configuration_manager.network_arch_class_name not in (PLAIN_CONV_UNET, PRUNED_PLAIN_CONV_UNET):
-            raise LUnetError(f"{cls.__name__} prunes {PLAIN_CONV_UNET} only; this configuration uses "
-                             f"{configuration_manager.network_arch_class_name}: use nnU-Net's default plans")
-        return get_network_from_plans(PRUNED_PLAIN_CONV_UNET, configuration_manager.network_arch_init_kwargs,
+        # The planned network, as a class that can be pruned and that loads checkpoints of any widths.
+        pruned_class = pruned_network_class(architecture_of(configuration_manager),
+                                            f"{cls.__name__}: this configuration")
+        return get_network_from_plans(pruned_class, configuration_manager.network_arch_init_kwargs,
                                       configuration_manager.network_arch_init_kwargs_req_import, num_input_channels,
                                       num_output_channels, allow_init=True, deep_supervision=enable_deep_supervision)
 
@@ -207,7 +209,7 @@ class nnUNetTrainerSTAMP(nnUNetTrainerLeanRecipe):
         os.replace(partial, filename)
 
     def load_checkpoint(self, filename_or_checkpoint: Union[dict, str]) -> None:
-        # nnU-Net's own loading does the work: PrunedPlainConvUNet resizes itself to the checkpoint's widths in
+        # nnU-Net's own loading does the work: the pruned network resizes itself to the checkpoint's widths in
         # load_state_dict, keeping its Parameter objects, so the optimizer (and its sliced state) stays valid. A DDP
         # wrapper built before (nnU-Net wraps in initialize) still holds the old tensors: wrap anew.
         super().load_checkpoint(filename_or_checkpoint)

@@ -1,9 +1,14 @@
-"""Progressive channel pruning of nnU-Net's PlainConvUNet (STAMP-style and baselines).
+"""Progressive channel pruning of nnU-Net's PlainConvUNet and ResidualEncoderUNet (STAMP-style and baselines).
 
 Modules, each about one thing:
 
+- ``prunable_layer``: what a prunable layer is (one conv, or a residual group of tied convs), and the decoder both
+  U-Nets share.
 - ``layer_widths``: a (pruned) net described as data: the prunable layers, their widths as a JSON-able dict.
-- ``network``: ``PrunedPlainConvUNet``, a PlainConvUNet built at, and loading checkpoints of, any layer widths.
+- ``residual_layers``: the same for a ResidualEncoderUNet: its residual groups, layers and widths dict.
+- ``network``: ``PrunedPlainConvUNet``, a PlainConvUNet built at, and loading checkpoints of, any layer widths, and
+  the resizing and checkpoint loading both pruned U-Nets use.
+- ``residual_network``: ``PrunedResidualEncoderUNet``, the same for a ResidualEncoderUNet.
 - ``surgery``: physical removal of output channels and of every tensor coupled to them (optimizer state included).
 - ``activations``: STAMP's activation scores, collected with forward hooks.
 - ``criteria``: which channels to remove (``get_criterion(name)``).

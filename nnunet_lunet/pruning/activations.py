@@ -5,6 +5,11 @@ nonlinearity, as in STAMP) for channel c, averaged over every item of every batc
 ``torch.no_grad`` in eval mode (no weight update, no dropout or targeted-dropout noise; nnU-Net's instance norm
 behaves the same in both modes); the net's mode is restored afterwards. Scores are float32 on the net's device; the
 per-layer normalisation STAMP applies is the criterion's job (``criteria.base.normalise_within_layer``).
+
+A residual group (``residual_layers``: convs whose outputs are summed into one stream) scores each channel with the
+MEAN of its members' scores (stem conv, each block's ``conv2``, projection convs; each measured at its own output as
+above). Every score is normalised within its layer before use, so sum and mean rank channels alike; the mean keeps a
+group's scores on the scale of one conv's.
 """
 
 import itertools
@@ -48,7 +53,7 @@ def collect_activation_scores(
 
         return hook
 
-    handles = [layer.conv.register_forward_hook(hook_for(layer.name)) for layer in layers]
+    handles = [conv.register_forward_hook(hook_for(layer.name)) for layer in layers for conv in layer.convs]
     training = net.training
     try:
         net.eval()
@@ -63,7 +68,7 @@ def collect_activation_scores(
         net.train(training)
     if n_items == 0:
         raise ValueError("no batches to collect activation scores from")
-    return {layer.name: sums[layer.name] / n_items for layer in layers}
+    return {layer.name: sums[layer.name] / (n_items * len(layer.convs)) for layer in layers}
 
 
 def remaining_scores(

@@ -1,8 +1,9 @@
 """Turn a pruning run into plans data: a configuration whose network has the pruned per-layer widths.
 
 The configuration inherits from the run's configuration (same data, patch and batch size) and names the network
-class by import path, ``nnunet_lunet.pruning.network.PrunedPlainConvUNet``, with ``layer_widths`` in its
-``arch_kwargs``; nnU-Net's standard trainer builds it via ``get_network_from_plans`` with fresh weights.
+class by import path (``nnunet_lunet.pruning.network.PrunedPlainConvUNet``, or
+``nnunet_lunet.pruning.residual_network.PrunedResidualEncoderUNet`` for a residual encoder), with ``layer_widths`` in
+its ``arch_kwargs``; nnU-Net's standard trainer builds it via ``get_network_from_plans`` with fresh weights.
 """
 
 import copy
@@ -10,7 +11,7 @@ import json
 import os
 from typing import Optional, Tuple
 
-from nnunet_lunet.architecture import PRUNED_PLAIN_CONV_UNET, require_prunable
+from nnunet_lunet.architecture import pruned_network_class
 from nnunet_lunet.datasets import load_plans, plans_file, require_env, resolve_dataset, resolved_configuration
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.plans.variants import derived_configuration
@@ -19,10 +20,11 @@ from nnunet_lunet.pruning.layer_widths import format_layer_widths
 from nnunet_lunet.pruning.pruning_log import LOG_JSON, read_log, widths_at_step
 
 
-def pruned_architecture(architecture: dict, layer_widths: dict) -> dict:
-    """A PlainConvUNet plans architecture with per-layer widths, as the PrunedPlainConvUNet class."""
+def pruned_architecture(architecture: dict, layer_widths: dict, configuration: str) -> dict:
+    """A prunable plans architecture with per-layer widths, as the class that prunes it (``configuration`` names it
+    in the refusal of any other network)."""
     new = copy.deepcopy(architecture)
-    new["network_class_name"] = PRUNED_PLAIN_CONV_UNET
+    new["network_class_name"] = pruned_network_class(architecture, f"configuration {configuration}")
     new["arch_kwargs"]["layer_widths"] = copy.deepcopy(layer_widths)
     return new
 
@@ -44,10 +46,10 @@ def export_pruned(dataset: str, configuration: str, trainer: str, plans_name: st
     widths = widths_at_step(log, step, run_folder)
     plans = load_plans(dataset_name, plans_name)
     source = resolved_configuration(plans, configuration)
-    require_prunable(source["architecture"], configuration)
+    architecture = pruned_architecture(source["architecture"], widths, configuration)
     name = name or f"{configuration}_pruned_{trainer}_f{fold}" + (f"_step{step}" if step is not None else "")
     target = output_plans or f"{plans_name}_pruned"
-    added = {name: derived_configuration(configuration, pruned_architecture(source["architecture"], widths))}
+    added = {name: derived_configuration(configuration, architecture)}
     path = plans_file(dataset_name, target)
     if os.path.exists(path):
         with open(path) as f:

@@ -1,4 +1,4 @@
-"""A (pruned) PlainConvUNet described as data.
+"""A (pruned) PlainConvUNet or ResidualEncoderUNet described as data.
 
 The prunable layers of a PlainConvUNet are the convolutions whose output channels can be removed:
 
@@ -18,41 +18,43 @@ Decoder stage d runs at the resolution of encoder stage S-2-d (S = number of sta
 dynamic-network-architectures.
 Layer names are module paths as ``net.named_modules()`` gives them (the encoder's own path, not the
 ``decoder.encoder`` alias), listed in the order the forward pass runs them.
+
+A ResidualEncoderUNet's layers and widths dict (residual groups, each block's inner conv, the same decoder) are
+described in ``residual_layers``; every function here takes either net (``require_prunable_net``), and the functions
+of a widths dict alone (counts, summaries, formatting) take either dict. A dict's structure entry
+(``residual_stages``) is not a width and is left out of counts.
 """
 
 import numbers
-from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Dict, List, Mapping, Sequence
 
-from dynamic_network_architectures.architectures.unet import PlainConvUNet
+from dynamic_network_architectures.architectures.unet import PlainConvUNet, ResidualEncoderUNet
 from dynamic_network_architectures.building_blocks.simple_conv_blocks import StackedConvBlocks
 from torch import nn
 
+from nnunet_lunet.pruning import residual_layers
+from nnunet_lunet.pruning.prunable_layer import (
+    PrunableLayer,
+    decoder_layers,
+    decoder_template,
+    module_names,
+    sync_decoder_recorded_widths,
+    sync_stack_recorded_widths,
+)
+
 LayerWidths = Dict[str, list]
 
-KINDS = ("encoder", "transpconv", "decoder")
+KINDS = ("encoder", "transpconv", "decoder")  # a PlainConvUNet's; a ResidualEncoderUNet's: residual_layers
+FLAT_KINDS = ("transpconv", "residual")  # one width per entry; the other kinds hold a list per stage
+STRUCTURE_KEYS = (residual_layers.STRUCTURE_KEY,)
 
 
-@dataclass(frozen=True, eq=False)
-class PrunableLayer:
-    """One prunable conv: where it sits, its module and (for encoder/decoder convs) its conv-norm-nonlin block."""
-
-    name: str
-    kind: str  # one of KINDS
-    stage: int  # encoder stage, or decoder stage for "transpconv" and "decoder"
-    index: int  # conv index within the stage; 0 for a transposed conv
-    conv: nn.Module
-    block: Optional[nn.Module]  # ConvDropoutNormReLU; None for a transposed conv
-
-    @property
-    def width(self) -> int:
-        """The layer's current number of output channels."""
-        return int(self.conv.out_channels)
-
-    @property
-    def output_module(self) -> nn.Module:
-        """The module whose output is what later layers consume (after norm and nonlinearity, where there are any)."""
-        return self.block if self.block is not None else self.conv
+def require_prunable_net(net: nn.Module) -> nn.Module:
+    """Return ``net`` if pruning supports it (a PlainConvUNet, or a ResidualEncoderUNet of basic blocks), else raise
+    a TypeError that says how to unwrap it."""
+    if isinstance(net, ResidualEncoderUNet):
+        return residual_layers.require_residual_encoder_unet(net)
+    return require_plain_conv_unet(net)
 
 
 def require_plain_conv_unet(net: nn.Module) -> PlainConvUNet:
@@ -76,18 +78,16 @@ def stacked_conv_blocks(stage: nn.Module) -> StackedConvBlocks:
 
 
 def prunable_layers(net: nn.Module) -> List[PrunableLayer]:
-    """Every prunable conv of a PlainConvUNet in forward order: encoder, then per decoder stage: upsampling, convs."""
-    net = require_plain_conv_unet(net)
-    names = {id(module): name for name, module in net.named_modules()}
+    """Every prunable layer in forward order; of a PlainConvUNet: encoder convs, then per decoder stage: upsampling,
+    convs (a ResidualEncoderUNet's: ``residual_layers.prunable_layers``)."""
+    if isinstance(require_prunable_net(net), ResidualEncoderUNet):
+        return residual_layers.prunable_layers(net)
+    names = module_names(net)
     layers = []
     for s, stage in enumerate(net.encoder.stages):
         for j, block in enumerate(stacked_conv_blocks(stage).convs):
             layers.append(PrunableLayer(names[id(block.conv)], "encoder", s, j, block.conv, block))
-    for d, (transpconv, stage) in enumerate(zip(net.decoder.transpconvs, net.decoder.stages)):
-        layers.append(PrunableLayer(names[id(transpconv)], "transpconv", d, 0, transpconv, None))
-        for j, block in enumerate(stage.convs):
-            layers.append(PrunableLayer(names[id(block.conv)], "decoder", d, j, block.conv, block))
-    return layers
+    return layers + decoder_layers(net, names)
 
 
 def layer_names(net: nn.Module) -> List[str]:
@@ -97,8 +97,7 @@ def layer_names(net: nn.Module) -> List[str]:
 
 def segmentation_layer_names(net: nn.Module) -> List[str]:
     """Module paths of the segmentation (1x1 conv, one output per class) layers; their outputs are never pruned."""
-    net = require_plain_conv_unet(net)
-    names = {id(module): name for name, module in net.named_modules()}
+    names = module_names(require_prunable_net(net))
     return [names[id(m)] for m in net.decoder.seg_layers]
 
 
@@ -109,25 +108,23 @@ def current_widths(net: nn.Module) -> Dict[str, int]:
 
 def empty_layer_widths(net: nn.Module) -> LayerWidths:
     """A layer-widths dict of the net's structure with every width set to 0 (a template to fill)."""
-    net = require_plain_conv_unet(net)
-    return {
-        "encoder": [[0] * len(stacked_conv_blocks(stage).convs) for stage in net.encoder.stages],
-        "transpconv": [0] * len(net.decoder.transpconvs),
-        "decoder": [[0] * len(stage.convs) for stage in net.decoder.stages],
-    }
+    if isinstance(require_prunable_net(net), ResidualEncoderUNet):
+        return residual_layers.empty_layer_widths(net)
+    return {"encoder": [[0] * len(stacked_conv_blocks(stage).convs) for stage in net.encoder.stages],
+            **decoder_template(net)}
 
 
 def get_width(widths: LayerWidths, layer: PrunableLayer) -> int:
     """The entry of ``widths`` for ``layer``."""
-    if layer.kind == "transpconv":
-        return int(widths["transpconv"][layer.stage])
+    if layer.kind in FLAT_KINDS:
+        return int(widths[layer.kind][layer.stage])
     return int(widths[layer.kind][layer.stage][layer.index])
 
 
 def set_width(widths: LayerWidths, layer: PrunableLayer, value: int) -> None:
     """Set the entry of ``widths`` for ``layer`` (in place)."""
-    if layer.kind == "transpconv":
-        widths["transpconv"][layer.stage] = int(value)
+    if layer.kind in FLAT_KINDS:
+        widths[layer.kind][layer.stage] = int(value)
     else:
         widths[layer.kind][layer.stage][layer.index] = int(value)
 
@@ -142,6 +139,8 @@ def read_layer_widths(net: nn.Module) -> LayerWidths:
 
 def describe_structure(net: nn.Module) -> str:
     """The shape a layer-widths dict for ``net`` must have, in words (for error messages)."""
+    if isinstance(require_prunable_net(net), ResidualEncoderUNet):
+        return residual_layers.describe_structure(net)
     template = empty_layer_widths(net)
     return (
         f"'encoder': {len(template['encoder'])} stages with {[len(s) for s in template['encoder']]} convs, "
@@ -150,37 +149,50 @@ def describe_structure(net: nn.Module) -> str:
     )
 
 
+def _shape(entry):
+    return [len(s) for s in entry] if entry and isinstance(entry[0], (list, tuple)) else len(entry)
+
+
 def validate_layer_widths(widths: LayerWidths, net: nn.Module) -> None:
     """Raise ValueError unless ``widths`` has the net's structure and every width is an integer >= 1."""
     template = empty_layer_widths(net)
     expected = describe_structure(net)
-    if not isinstance(widths, dict) or set(widths) != set(KINDS):
+    if not isinstance(widths, dict) or set(widths) != set(template):
         found = sorted(widths) if isinstance(widths, dict) else type(widths).__name__
-        raise ValueError(f"layer_widths must be a dict with keys {list(KINDS)}, found {found}; expected {expected}")
-
-    def shape(entry):
-        return [len(s) for s in entry] if entry and isinstance(entry[0], (list, tuple)) else len(entry)
-
-    for kind in KINDS:
+        raise ValueError(f"layer_widths must be a dict with keys {list(template)}, found {found}; expected {expected}")
+    for key in STRUCTURE_KEYS:
+        if key in template and [list(g) for g in widths[key]] != template[key]:
+            raise ValueError(f"layer_widths['{key}'] is {widths[key]}, but this network's residual groups are "
+                             f"{template[key]}: the widths come from another network; expected {expected}")
+    for kind in (k for k in template if k not in STRUCTURE_KEYS):
         entry, want = widths[kind], template[kind]
         ok = isinstance(entry, (list, tuple)) and len(entry) == len(want)
-        if ok and kind != "transpconv":
+        if ok and kind not in FLAT_KINDS:
             ok = all(isinstance(s, (list, tuple)) and len(s) == len(w) for s, w in zip(entry, want))
         if not ok:
             raise ValueError(
-                f"layer_widths['{kind}'] has shape {shape(entry) if isinstance(entry, (list, tuple)) else entry}, "
+                f"layer_widths['{kind}'] has shape {_shape(entry) if isinstance(entry, (list, tuple)) else entry}, "
                 f"which does not fit this network; expected {expected}"
             )
     for layer in prunable_layers(net):
         entry = widths[layer.kind][layer.stage]
-        value = entry if layer.kind == "transpconv" else entry[layer.index]
+        value = entry if layer.kind in FLAT_KINDS else entry[layer.index]
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"layer_widths entry for {layer.name} must be an integer >= 1, found {value!r}")
 
 
+def _width_entries(widths: LayerWidths):
+    """``(kind, [widths of one stage])`` for every stage of every kind (a flat kind's entries one by one)."""
+    for kind, entry in widths.items():
+        if kind in STRUCTURE_KEYS:
+            continue
+        for stage in entry:
+            yield kind, (list(stage) if isinstance(stage, (list, tuple)) else [stage])
+
+
 def count_channels(widths: LayerWidths) -> int:
-    """Total number of prunable channels (sum of every width)."""
-    return sum(sum(s) for s in widths["encoder"]) + sum(widths["transpconv"]) + sum(sum(s) for s in widths["decoder"])
+    """Total number of prunable channels (sum of every width; a residual group counts once)."""
+    return sum(sum(values) for _, values in _width_entries(widths))
 
 
 def decision_size(decision: Mapping[str, Sequence[int]]) -> int:
@@ -190,33 +202,48 @@ def decision_size(decision: Mapping[str, Sequence[int]]) -> int:
 
 def count_layers(widths: LayerWidths) -> int:
     """Number of prunable layers (each keeps at least one channel, so this is the fewest channels a net can have)."""
-    return sum(len(s) for s in widths["encoder"]) + len(widths["transpconv"]) + sum(len(s) for s in widths["decoder"])
+    return sum(len(values) for _, values in _width_entries(widths))
+
+
+def ones_like_widths(widths: LayerWidths) -> LayerWidths:
+    """``widths`` with every layer at 1 channel (the narrowest net of that structure)."""
+    return {kind: (entry if kind in STRUCTURE_KEYS
+                   else [[1] * len(s) if isinstance(s, (list, tuple)) else 1 for s in entry])
+            for kind, entry in widths.items()}
+
+
+def encoder_stage_convs(widths: LayerWidths) -> List[List[int]]:
+    """The output widths of each encoder stage's convs: a PlainConvUNet's stage convs; a residual stage's blocks'
+    ``conv1`` then ``conv2`` widths (each ``conv2`` has its group's width)."""
+    if "encoder" in widths:
+        return [list(s) for s in widths["encoder"]]
+    outputs = residual_layers.stage_widths(widths)
+    return [list(inner) + [out] * len(inner) for inner, out in zip(widths["blocks"], outputs)]
 
 
 def per_stage_summary(widths: LayerWidths) -> Dict[str, List[Dict[str, float]]]:
-    """Min/mean/max width per encoder stage, per transposed conv and per decoder stage (for logs)."""
+    """Min/mean/max width per stage of every kind: per encoder stage (or residual group and stage of blocks), per
+    transposed conv and per decoder stage (for logs)."""
 
     def stats(values) -> Dict[str, float]:
-        values = list(values)
         return {"min": min(values), "mean": sum(values) / len(values), "max": max(values)}
 
-    return {
-        "encoder": [stats(s) for s in widths["encoder"]],
-        "transpconv": [stats([w]) for w in widths["transpconv"]],
-        "decoder": [stats(s) for s in widths["decoder"]],
-    }
+    summary: Dict[str, List[Dict[str, float]]] = {}
+    for kind, values in _width_entries(widths):
+        summary.setdefault(kind, []).append(stats(values))
+    return summary
+
+
+_ABBREVIATIONS = {"encoder": "enc", "residual": "res", "blocks": "blk", "transpconv": "up", "decoder": "dec"}
 
 
 def format_layer_widths(widths: LayerWidths) -> str:
-    """One log line: ``enc 4,4 | 8,8 || up 8 | 4 || dec 8,8 | 4,4`` (stages separated by ``|``)."""
-
-    def stages(entry) -> str:
-        return " | ".join(",".join(str(w) for w in s) for s in entry)
-
-    return (
-        f"enc {stages(widths['encoder'])} || up {' | '.join(str(w) for w in widths['transpconv'])} "
-        f"|| dec {stages(widths['decoder'])}"
-    )
+    """One log line: ``enc 4,4 | 8,8 || up 8 | 4 || dec 8,8 | 4,4`` (stages separated by ``|``; a residual net's
+    starts ``res 4 | 8 || blk 4 | 8,8 || ...``: group widths, then each stage's blocks' inner widths)."""
+    parts: Dict[str, List[str]] = {}
+    for kind, values in _width_entries(widths):
+        parts.setdefault(kind, []).append(",".join(str(w) for w in values))
+    return " || ".join(f"{_ABBREVIATIONS.get(kind, kind)} {' | '.join(stages)}" for kind, stages in parts.items())
 
 
 def sync_recorded_widths(net: nn.Module) -> None:
@@ -225,13 +252,13 @@ def sync_recorded_widths(net: nn.Module) -> None:
     dynamic-network-architectures records widths as attributes besides the tensors: ``ConvDropoutNormReLU``'s
     ``input_channels``/``output_channels``, ``StackedConvBlocks.output_channels`` and the encoder's
     ``output_channels`` list (which the decoder and ``compute_conv_feature_map_size`` read). The encoder's list is
-    replaced, never edited in place: it may be the plans' own ``features_per_stage`` list.
+    replaced, never edited in place: it may be the plans' own ``features_per_stage`` list. (A ResidualEncoderUNet's:
+    ``residual_layers.sync_recorded_widths``.)
     """
-    net = require_plain_conv_unet(net)
-    stacks = [stacked_conv_blocks(stage) for stage in net.encoder.stages] + list(net.decoder.stages)
-    for stack in stacks:
-        for block in stack.convs:
-            block.input_channels = int(block.conv.in_channels)
-            block.output_channels = int(block.conv.out_channels)
-        stack.output_channels = stack.convs[-1].output_channels
+    if isinstance(require_prunable_net(net), ResidualEncoderUNet):
+        residual_layers.sync_recorded_widths(net)
+        return
+    for stage in net.encoder.stages:
+        sync_stack_recorded_widths(stacked_conv_blocks(stage))
+    sync_decoder_recorded_widths(net)
     net.encoder.output_channels = [stacked_conv_blocks(stage).output_channels for stage in net.encoder.stages]

@@ -1,5 +1,8 @@
 """``PrunedPlainConvUNet``: nnU-Net's PlainConvUNet at arbitrary per-layer widths.
 
+The functions here (channels for widths, resizing, checkpoint loading) take either prunable U-Net; the residual
+encoder's class is ``residual_network.PrunedResidualEncoderUNet``.
+
 Rules:
 
 - Without ``layer_widths`` it is exactly a PlainConvUNet. With them, the PlainConvUNet is built from
@@ -24,22 +27,24 @@ Rules:
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
 import torch
-from dynamic_network_architectures.architectures.unet import PlainConvUNet
+from dynamic_network_architectures.architectures.unet import PlainConvUNet, ResidualEncoderUNet
 from torch import nn
 from torch.nn.modules.conv import _ConvNd
 from torch.nn.modules.dropout import _DropoutNd
 
+from nnunet_lunet.pruning import residual_layers
 from nnunet_lunet.pruning.layer_widths import (
     LayerWidths,
     describe_structure,
     prunable_layers,
     read_layer_widths,
-    require_plain_conv_unet,
+    require_prunable_net,
     set_width,
     stacked_conv_blocks,
     sync_recorded_widths,
     validate_layer_widths,
 )
+from nnunet_lunet.pruning.prunable_layer import decoder_channels
 
 _NORM_TENSORS = ("weight", "bias", "running_mean", "running_var")
 
@@ -47,30 +52,21 @@ _NORM_TENSORS = ("weight", "bias", "running_mean", "running_var")
 def conv_channels_for_widths(net: nn.Module, widths: LayerWidths) -> Dict[nn.Module, Tuple[int, int]]:
     """``{conv module: (input channels, output channels)}`` that ``widths`` imply, segmentation layers included.
 
-    Encoder conv j of stage s reads conv j-1 (or the previous stage's last conv, or the image); transposed conv d
-    reads the bottleneck (d = 0) or decoder stage d-1; decoder stage d's first conv reads the concat of transposed
-    conv d's output and the skip from encoder stage S-2-d; segmentation layer d reads decoder stage d's last conv.
+    Encoder conv j of stage s reads conv j-1 (or the previous stage's last conv, or the image); the decoder as
+    ``prunable_layer.decoder_channels`` says. A ResidualEncoderUNet's: ``residual_layers.conv_channels_for_widths``.
     """
-    net = require_plain_conv_unet(net)
+    net = require_prunable_net(net)
     validate_layer_widths(widths, net)
+    if isinstance(net, ResidualEncoderUNet):
+        return residual_layers.conv_channels_for_widths(net, widths)
     channels: Dict[nn.Module, Tuple[int, int]] = {}
-    encoder, decoder = widths["encoder"], widths["decoder"]
-    n_stages = len(encoder)
+    encoder = widths["encoder"]
     in_ch = int(stacked_conv_blocks(net.encoder.stages[0]).convs[0].conv.in_channels)  # the image's channels
     for s, stage in enumerate(net.encoder.stages):
         for j, block in enumerate(stacked_conv_blocks(stage).convs):
             channels[block.conv] = (in_ch, int(encoder[s][j]))
             in_ch = int(encoder[s][j])
-    below = int(encoder[-1][-1])
-    for d, (transpconv, stage) in enumerate(zip(net.decoder.transpconvs, net.decoder.stages)):
-        up = int(widths["transpconv"][d])
-        channels[transpconv] = (below, up)
-        in_ch = up + int(encoder[n_stages - 2 - d][-1])
-        for j, block in enumerate(stage.convs):
-            channels[block.conv] = (in_ch, int(decoder[d][j]))
-            in_ch = int(decoder[d][j])
-        channels[net.decoder.seg_layers[d]] = (in_ch, int(net.decoder.num_classes))
-        below = in_ch
+    channels.update(decoder_channels(net, widths, [int(stage[-1]) for stage in encoder]))
     return channels
 
 
@@ -94,9 +90,10 @@ def _norm_features(net: nn.Module, channels: Mapping[nn.Module, Tuple[int, int]]
     """``{norm module: number of features}``: each block's norm has its conv's output channels."""
     features = {}
     for layer in prunable_layers(net):
-        norm = getattr(layer.block, "norm", None) if layer.block is not None else None
-        if norm is not None:
-            features[norm] = channels[layer.conv][1]
+        for conv, block in layer.members:
+            norm = getattr(block, "norm", None) if block is not None else None
+            if norm is not None:
+                features[norm] = channels[conv][1]
     return features
 
 
@@ -187,7 +184,7 @@ def resize_to_layer_widths(net: nn.Module, widths: LayerWidths) -> None:
     for conv, (in_ch, out_ch) in channels.items():
         if (conv.in_channels, conv.out_channels) != (in_ch, out_ch):
             if conv.groups != 1:
-                raise ValueError(f"cannot resize grouped conv {conv}: PlainConvUNet convs have groups=1")
+                raise ValueError(f"cannot resize grouped conv {conv}: nnU-Net's U-Net convs have groups=1")
             _resize_conv(conv, in_ch, out_ch)
     for norm, n_features in _norm_features(net, channels).items():
         if norm.num_features != n_features:
@@ -247,7 +244,7 @@ def layer_widths_from_state_dict(
     return widths
 
 
-def _fit_to_state_dict(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
+def fit_to_state_dict(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
     """Load-state-dict pre-hook: resize the net to the incoming widths (after checking the state dict fits)."""
     widths = layer_widths_from_state_dict(module, state_dict, prefix=prefix, strict=strict)
     resize_to_layer_widths(module, widths)
@@ -305,4 +302,4 @@ class PrunedPlainConvUNet(PlainConvUNet):
         )
         if layer_widths is not None:
             resize_to_layer_widths(self, layer_widths)
-        self.register_load_state_dict_pre_hook(_fit_to_state_dict)
+        self.register_load_state_dict_pre_hook(fit_to_state_dict)

@@ -23,15 +23,16 @@ import os
 from typing import List, Mapping, Optional, Sequence
 
 from nnunet_lunet.errors import LUnetError
-from nnunet_lunet.pruning.layer_widths import LayerWidths, count_channels, decision_size
+from nnunet_lunet.pruning.layer_widths import LayerWidths, count_channels, decision_size, encoder_stage_convs
 
 LOG_JSON = "pruning_log.json"
 LOG_CSV = "pruning_log.csv"
 
 
 def stage_means(widths: LayerWidths) -> dict:
-    """Mean conv width per encoder and per decoder stage (the paper's Fig. 3b plots these over pruning steps)."""
-    return {"encoder_stage_widths": [sum(s) / len(s) for s in widths["encoder"]],
+    """Mean conv width per encoder and per decoder stage (the paper's Fig. 3b plots these over pruning steps; a
+    residual stage's convs are its blocks' two convs, ``layer_widths.encoder_stage_convs``)."""
+    return {"encoder_stage_widths": [sum(s) / len(s) for s in encoder_stage_convs(widths)],
             "decoder_stage_widths": [sum(s) / len(s) for s in widths["decoder"]]}
 
 
@@ -61,7 +62,7 @@ def write_log(folder: str, log: dict) -> None:
     with open(tmp, "w") as f:
         json.dump(log, f, indent=1)
     os.replace(tmp, os.path.join(folder, LOG_JSON))
-    n_enc, n_dec = len(log["original_widths"]["encoder"]), len(log["original_widths"]["decoder"])
+    n_enc, n_dec = len(log["encoder_stage_widths"]), len(log["decoder_stage_widths"])
     header = (["step", "epoch", "removed", "seconds", "channels", "parameters", "pseudo_dice"]
               + [f"encoder_stage{s}" for s in range(n_enc)] + [f"decoder_stage{d}" for d in range(n_dec)])
     rows = [[0, "", 0, "", log["original_channels"], log["original_parameters"], ""]

@@ -21,7 +21,7 @@ from typing import Optional
 
 from torch import nn
 
-from nnunet_lunet.pruning.layer_widths import LayerWidths, count_channels, count_layers
+from nnunet_lunet.pruning.layer_widths import LayerWidths, count_channels, count_layers, ones_like_widths
 from nnunet_lunet.pruning.network import count_parameters_for_widths
 
 TARGET_KINDS = ("channels", "parameters")
@@ -99,15 +99,6 @@ class PruningSchedule:
 def min_channel_fraction(widths: LayerWidths) -> float:
     """The smallest fraction of ``widths``' channels a net can keep: every prunable layer at 1 channel."""
     return count_layers(widths) / count_channels(widths)
-
-
-def ones_like_widths(widths: LayerWidths) -> LayerWidths:
-    """``widths`` with every layer at 1 channel (the narrowest net of that structure)."""
-    return {
-        "encoder": [[1] * len(s) for s in widths["encoder"]],
-        "transpconv": [1] * len(widths["transpconv"]),
-        "decoder": [[1] * len(s) for s in widths["decoder"]],
-    }
 
 
 def check_target_reachable(

@@ -1,4 +1,4 @@
-"""Physical removal of output channels from a PlainConvUNet, with every coupled tensor.
+"""Physical removal of output channels from a PlainConvUNet or ResidualEncoderUNet, with every coupled tensor.
 
 Removing output channel k of a prunable conv (see ``layer_widths``) removes:
 
@@ -8,6 +8,11 @@ Removing output channel k of a prunable conv (see ``layer_widths``) removes:
   segmentation layer's input, and the decoder conv that reads the skip concat. The concat is ``cat(transposed-conv
   output, skip)``: skip channel k sits at ``transpconv.out_channels + k`` of the *current* (possibly already pruned)
   transposed conv, not at C/2 as in STAMP's released code.
+
+In a ResidualEncoderUNet a prunable layer may be a residual group (``residual_layers``): removing its channel k
+removes output k of every member (stem conv, every block's ``conv2``, projection convs) and input k of everything the
+stream feeds (the next blocks' ``conv1`` and projections, the decoder's skip and the transposed conv). torch-pruning
+finds all of them from the first member through the residual adds.
 
 Coupling is found by torch-pruning's ``DependencyGraph``, traced once per call on a small input with deep supervision
 on (so every segmentation layer is in the graph) and in-place nonlinearities off (torch-pruning's concat index mapping
@@ -32,7 +37,7 @@ the layer's current channels. Errors are raised before anything is changed.
 
 import contextlib
 import numbers
-from typing import Iterator, Mapping, Optional, Sequence
+from typing import Dict, Iterator, Mapping, Optional, Sequence
 
 import torch
 import torch_pruning as tp
@@ -46,7 +51,7 @@ from nnunet_lunet.pruning.layer_widths import (
     PrunableLayer,
     prunable_layers,
     read_layer_widths,
-    require_plain_conv_unet,
+    require_prunable_net,
     segmentation_layer_names,
     sync_recorded_widths,
 )
@@ -69,7 +74,7 @@ _BOOKKEEPING_OPS = (
 def minimal_example_input(net: nn.Module) -> torch.Tensor:
     """The smallest input the net runs on: one item, each axis the product of its strides (the bottleneck's one voxel
     doubled along the last axis, because instance norm needs more than one voxel)."""
-    net = require_plain_conv_unet(net)
+    net = require_prunable_net(net)
     first_conv = prunable_layers(net)[0].conv
     size = [1] * len(net.encoder.strides[0])
     for stride in net.encoder.strides:
@@ -97,8 +102,8 @@ def _traceable(net: nn.Module) -> Iterator[None]:
 
 
 def build_dependency_graph(net: nn.Module, example_input: Optional[torch.Tensor] = None) -> tp.DependencyGraph:
-    """torch-pruning's DependencyGraph of a PlainConvUNet (see the module docstring for how it is traced)."""
-    net = require_plain_conv_unet(net)
+    """torch-pruning's DependencyGraph of the net (see the module docstring for how it is traced)."""
+    net = require_prunable_net(net)
     if example_input is None:
         example_input = minimal_example_input(net)
     with _traceable(net), torch.enable_grad():
@@ -166,7 +171,7 @@ def _keep_indices(n: int, removed: Sequence[int]) -> torch.Tensor:
 def _cut_conv(conv: _ConvNd, idxs: Sequence[int], outputs: bool, optimizer) -> None:
     """Remove output (``outputs``) or input channels ``idxs`` of a conv or transposed conv (groups == 1)."""
     if conv.groups != 1:
-        raise NotImplementedError(f"cannot prune grouped conv {conv}: PlainConvUNet convs have groups=1")
+        raise NotImplementedError(f"cannot prune grouped conv {conv}: nnU-Net's U-Net convs have groups=1")
     n = conv.out_channels if outputs else conv.in_channels
     keep = _keep_indices(n, idxs)
     # weight is [out, in, k...] for a conv and [in, out, k...] for a transposed conv
@@ -191,21 +196,40 @@ def _cut_norm(norm: nn.Module, idxs: Sequence[int], optimizer) -> None:
     norm.num_features = len(keep)
 
 
-def _apply_group(graph: tp.DependencyGraph, group, optimizer) -> None:
-    """Slice every tensor in a torch-pruning group; run torch-pruning's handlers for its bookkeeping ops."""
+def _conv_norms(net: nn.Module) -> Dict[nn.Module, nn.Module]:
+    """``{conv: the norm of its conv-norm-nonlin block}`` for every prunable layer's members."""
+    return {conv: block.norm for layer in prunable_layers(net) for conv, block in layer.members
+            if block is not None and getattr(block, "norm", None) is not None}
+
+
+def _apply_group(graph: tp.DependencyGraph, group, optimizer, norms: Mapping[nn.Module, nn.Module]) -> None:
+    """Slice every tensor in a torch-pruning group; run torch-pruning's handlers for its bookkeeping ops.
+
+    A conv's norm follows it (``norms``) even where the group lacks it: torch-pruning loses a norm whose output a
+    residual block adds to in place (``out += residual``), as the group then maps that output to the add.
+    """
+    cut_outputs, cut_norms = {}, set()
     for dep, idxs in group:
         module = dep.target.module
         if isinstance(module, _BOOKKEEPING_OPS):
             dep(idxs)
         elif isinstance(module, _ConvNd):
-            _cut_conv(module, idxs, graph.is_out_channel_pruning_fn(dep.handler), optimizer)
+            outputs = graph.is_out_channel_pruning_fn(dep.handler)
+            _cut_conv(module, idxs, outputs, optimizer)
+            if outputs:
+                cut_outputs[module] = idxs
         elif isinstance(module, (_InstanceNorm, _BatchNorm)):
             _cut_norm(module, idxs, optimizer)
+            cut_norms.add(module)
         elif any(True for _ in module.parameters(recurse=False)) or any(True for _ in module.buffers(recurse=False)):
             raise NotImplementedError(
                 f"channel pruning reached {type(module).__name__} ({module}), whose tensors this module cannot slice; "
                 f"supported: convs, transposed convs, instance and batch norms"
             )
+    for conv, idxs in cut_outputs.items():
+        norm = norms.get(conv)
+        if norm is not None and norm not in cut_norms:
+            _cut_norm(norm, idxs, optimizer)
 
 
 def prune_many(
@@ -221,17 +245,18 @@ def prune_many(
     smallest input it runs on). Returns the new layer widths. Raises ValueError (before changing anything) for a
     segmentation layer, an unknown layer, bad indices, or a layer that would go below 1 channel.
     """
-    net = require_plain_conv_unet(net)
+    net = require_prunable_net(net)
     layers = {layer.name: layer for layer in prunable_layers(net)}
     _check_decision(net, layers, decision)
     decision = {name: [int(i) for i in idxs] for name, idxs in decision.items() if len(idxs) > 0}
     if decision:
         graph = build_dependency_graph(net, example_input)
+        norms = _conv_norms(net)
         try:
             for name in (name for name in layers if name in decision):  # forward order
                 conv = layers[name].conv
                 prune_outputs = graph.get_pruner_of_module(conv).prune_out_channels
-                _apply_group(graph, graph.get_pruning_group(conv, prune_outputs, decision[name]), optimizer)
+                _apply_group(graph, graph.get_pruning_group(conv, prune_outputs, decision[name]), optimizer, norms)
         finally:
             _release(graph)
         sync_recorded_widths(net)

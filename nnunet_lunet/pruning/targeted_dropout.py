@@ -2,8 +2,9 @@
 
 Rules:
 
-- Every prunable layer's output (after norm and nonlinearity; a transposed conv's own output) gets channel dropout:
-  each whole channel of each item is zeroed with probability ``p_layer`` and the others are scaled by
+- Every prunable layer's output (after norm and nonlinearity; a transposed conv's own output; in a residual group,
+  each member's: the stem's, and each ``conv2``'s and projection's before the residual add) gets channel dropout: each
+  whole channel of each item is zeroed with probability ``p_layer`` and the others are scaled by
   ``1 / (1 - p_layer)``, as ``nn.Dropout3d`` does. Only in train mode; in eval mode the output is untouched.
 - It is a set of forward hooks, removed by ``remove()``. Surgery keeps modules, so the hooks survive pruning.
 - Before any scores every layer has ``p_initial`` (STAMP: 0.005, i.e. 0.1 x 0.05).
@@ -52,7 +53,7 @@ def _check_probability(name: str, p: float) -> None:
 
 
 class TargetedDropout:
-    """Per-layer channel dropout hooks on a PlainConvUNet; see the module docstring."""
+    """Per-layer channel dropout hooks on a prunable U-Net; see the module docstring."""
 
     def __init__(self, net: nn.Module, p_max: float = STAMP_P_MAX, p_initial: float = STAMP_P_INITIAL):
         _check_probability("p_max", p_max)
@@ -60,7 +61,8 @@ class TargetedDropout:
         self.p_max = p_max
         layers = prunable_layers(net)
         self.probabilities: Dict[str, float] = {layer.name: p_initial for layer in layers}
-        self._handles = [layer.output_module.register_forward_hook(self._hook_for(layer.name)) for layer in layers]
+        self._handles = [module.register_forward_hook(self._hook_for(layer.name))
+                         for layer in layers for module in layer.output_modules]
 
     def _hook_for(self, name: str):
         def hook(module: nn.Module, inputs, output: torch.Tensor):

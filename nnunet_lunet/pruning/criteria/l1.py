@@ -1,7 +1,8 @@
 """``l1``: filter-weight L1 norm, normalised within each layer as STAMP does (``|v| / ||v||_2``), global minima.
 
 A filter is everything that produces one output channel: ``weight[c]`` of a conv, ``weight[:, c]`` of a transposed
-conv. Needs no activations.
+conv. A residual group's channel scores the mean of its members' filter norms (as ``activations`` does). Needs no
+activations.
 """
 
 from typing import Dict, Optional
@@ -20,13 +21,16 @@ from nnunet_lunet.pruning.layer_widths import prunable_layers
 
 
 def filter_l1_norms(net: nn.Module) -> Dict[str, torch.Tensor]:
-    """``{layer name: tensor[C]}``: L1 norm of the weights producing each output channel."""
-    norms = {}
-    for layer in prunable_layers(net):
-        weight = layer.conv.weight.detach()
-        out_dim = 1 if layer.conv.transposed else 0
-        norms[layer.name] = weight.abs().transpose(0, out_dim).flatten(1).sum(dim=1).float().cpu()
-    return norms
+    """``{layer name: tensor[C]}``: L1 norm of the weights producing each output channel (mean over a group's
+    members)."""
+    return {layer.name: torch.stack([_filter_l1(conv) for conv in layer.convs]).mean(dim=0)
+            for layer in prunable_layers(net)}
+
+
+def _filter_l1(conv: nn.Module) -> torch.Tensor:
+    weight = conv.weight.detach()
+    out_dim = 1 if conv.transposed else 0
+    return weight.abs().transpose(0, out_dim).flatten(1).sum(dim=1).float().cpu()
 
 
 class L1Criterion(Criterion):
