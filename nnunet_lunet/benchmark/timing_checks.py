@@ -8,8 +8,8 @@ Rules:
   listed, space-separated, in its ``ratios_within_noise`` column; the table prints such ratios as ``~1.05x``.
 - Consistency: one whole case costs at least ``case_forward_passes`` forward passes of one patch. A case whose median
   time is below that many times the fastest patch run of the same runtime was timed under other conditions than the
-  patch (typically other load on the machine); it is reported with the numbers, as the timings of that row cannot
-  be compared.
+  patch (other load on the machine, or, at a few milliseconds, timer noise); it is reported with the numbers, as the
+  timings of that row cannot be compared.
 """
 
 from typing import Dict, List, Optional, Sequence
@@ -64,6 +64,7 @@ def inconsistent_cases(rows: Sequence[Dict[str, object]]) -> List[str]:
                 continue
             if case.median < passes * patch.minimum:
                 lines.append(f"{row['model']} fold {row['fold']}, {runtime}: whole case {case.median * 1e3:.0f} ms "
-                             f"< {passes} forward pass(es) x fastest patch {patch.minimum * 1e3:.0f} ms: the two were "
-                             f"timed under different load; do not compare this row's timings")
+                             f"< {passes} forward pass(es) x fastest patch {patch.minimum * 1e3:.0f} ms: the two "
+                             f"timings disagree (other load, or timer noise at this scale); do not compare this "
+                             f"row's timings")
     return lines
