@@ -14,19 +14,15 @@ Rules:
 
 from typing import Dict, List, Optional, Sequence
 
-from nnunet_lunet.benchmark.ratios import reference_lookup
-from nnunet_lunet.benchmark.timers import timing_of
+from nnunet_lunet.benchmark.ratios import RATIOS, reference_lookup
+from nnunet_lunet.benchmark.timers import TIMERS, timing_of
 
-# latency ratio column -> (reference's timer, row's timer)
+# latency ratio column -> (reference's timer, row's timer), derived from the ratio table and the timers' columns
+_TIMER_OF_MEDIAN = {f"{prefix}_median_{unit}": name for name, (prefix, unit, _) in TIMERS.items()}
 LATENCY_RATIOS = {
-    "latency_patch_ratio": ("patch", "patch"),
-    "latency_case_ratio": ("case", "case"),
-    "latency_patch_ort_vs_torch_ratio": ("patch", "patch_ort"),
-    "latency_patch_ort_vs_ort_ratio": ("patch_ort", "patch_ort"),
-    "latency_case_ort_vs_torch_ratio": ("case", "case_ort"),
-    "latency_case_ort_vs_ort_ratio": ("case_ort", "case_ort"),
-    "latency_patch_ov_vs_torch_ratio": ("patch", "patch_ov"),
-    "latency_case_ov_vs_torch_ratio": ("case", "case_ov"),
+    ratio: (_TIMER_OF_MEDIAN[ref_column], _TIMER_OF_MEDIAN[column])
+    for ratio, (ref_column, column) in ((r, raw if isinstance(raw, tuple) else (raw, raw)) for r, raw in RATIOS.items())
+    if ref_column in _TIMER_OF_MEDIAN and column in _TIMER_OF_MEDIAN
 }
 # (patch timer, case timer) of one runtime
 RUNTIMES = {"PyTorch": ("patch", "case"), "ONNX Runtime": ("patch_ort", "case_ort"),
