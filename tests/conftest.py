@@ -2,17 +2,25 @@
 
 The dataset is planned and preprocessed once with the real ``nnUNetv2_plan_and_preprocess`` (3D, which also yields a
 2d configuration); every end-to-end test trains on it with the ``_smoke`` budget.
+
+The suite runs in parallel processes (pytest-xdist, ``-n`` in pyproject.toml). Every worker sees the same nnU-Net
+folders; what one of them makes for all (the dataset, plans, trained models) is made once (``shared_runs.once``); tests
+that change a shared run work on a private copy (``shared_runs.private_copy``). Run one file alone with ``-n0``.
 """
 
+import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Dict
 
 import pytest
 
+from nnunetv2.utilities.crossval_split import generate_crossval_split
 from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 
 from cli_runner import run
+from shared_runs import once
 
 RESENC = "nnUNetResEncUNetMPlans"
 
@@ -37,49 +45,68 @@ class PlannedDataset:
 
 
 @pytest.fixture(scope="session")
-def nnunet_env(tmp_path_factory) -> Dict[str, str]:
-    """A copy of the environment with nnU-Net's folders under a temporary directory and 2 worker processes.
+def session_root(tmp_path_factory) -> Path:
+    """The folder every worker of this test session shares (the session's base temporary folder when run alone)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def nnunet_env(session_root) -> Dict[str, str]:
+    """A copy of the environment with nnU-Net's folders under the session's shared temporary folder.
 
     ``nnUNet_extTrainer`` is removed on purpose: the installed package must register its trainers by itself.
     """
-    root = tmp_path_factory.mktemp("nnunet")
+    root = session_root / "nnunet"
     env = {k: v for k, v in os.environ.items() if k != "nnUNet_extTrainer"}
     for var, sub in (("nnUNet_raw", "raw"), ("nnUNet_preprocessed", "preprocessed"), ("nnUNet_results", "results")):
-        os.makedirs(root / sub)
+        os.makedirs(root / sub, exist_ok=True)
         env[var] = str(root / sub)
-    # One torch thread for the _smoke trainers: beside nnU-Net's data-augmentation workers on 2 cores, two threads
-    # waiting for each other made a smoke epoch up to 25x slower (trainers/budget.py).
-    env.update(nnUNet_def_n_proc="2", nnUNet_n_proc_DA="2", nnUNet_compile="false", PYTHONUNBUFFERED="1",
+    # One torch thread for the _smoke trainers, one data-augmentation worker and one export worker: the suite runs
+    # two workers on 2 cores, and with more threads or processes than cores a smoke epoch got up to 25x slower
+    # (trainers/budget.py); each worker process also costs seconds to start. (nnUNet_n_proc_DA=0 would save one more,
+    # but nnU-Net's planner then calls torch.set_num_threads(0) and fails.)
+    env.update(nnUNet_def_n_proc="1", nnUNet_n_proc_DA="1", nnUNet_compile="false", PYTHONUNBUFFERED="1",
                NNUNET_LUNET_THREADS="1")
     return env
 
 
 @pytest.fixture(scope="session")
-def planned_dataset(nnunet_env) -> PlannedDataset:
-    """Dataset990: 10 training + 2 test cases of 32x40x32, planned and preprocessed for 2d and 3d_fullres."""
-    run(["nnunet-lunet", "make-dataset", "--id", 990, "--cases", 10, "--test-cases", 2], nnunet_env)
-    run(["nnUNetv2_plan_and_preprocess", "-d", 990, "-c", "2d", "3d_fullres", "-np", 2, 2, "-npfp", 2], nnunet_env)
-    return PlannedDataset(990, "Dataset990_LUnetSynthetic", nnunet_env)
+def planned_dataset(nnunet_env, session_root) -> PlannedDataset:
+    """Dataset990: 10 training + 2 test cases of 32x40x32, planned and preprocessed for 2d and 3d_fullres, with
+    nnU-Net's own 5-fold split written up front (a training writes it when missing: two at once would race)."""
+    dataset = PlannedDataset(990, "Dataset990_LUnetSynthetic", nnunet_env)
+
+    def make():
+        run(["nnunet-lunet", "make-dataset", "--id", 990, "--cases", 10, "--test-cases", 2, "--overwrite"], nnunet_env)
+        run(["nnUNetv2_plan_and_preprocess", "-d", 990, "-c", "2d", "3d_fullres", "-np", 2, 2, "-npfp", 2],
+            nnunet_env)
+        cases = sorted(f[:-len(".nii.gz")] for f in os.listdir(os.path.join(dataset.raw, "labelsTr")))
+        with open(os.path.join(dataset.preprocessed, "splits_final.json"), "w") as f:
+            json.dump(generate_crossval_split(cases, seed=12345, n_splits=5), f)  # nnU-Net's seed and folds
+
+    once(session_root, "planned_dataset", make)
+    return dataset
 
 
 @pytest.fixture(scope="session")
-def resenc_plans(planned_dataset) -> PlansManager:
+def resenc_plans(planned_dataset, session_root) -> PlansManager:
     """nnU-Net's residual encoder preset (``nnUNetPlannerResEncM``, plans ``nnUNetResEncUNetMPlans``) planned once with
     ``nnUNetv2_plan_experiment`` on the session's dataset (it reuses the standard preprocessed data)."""
-    path = os.path.join(planned_dataset.preprocessed, RESENC + ".json")
-    if not os.path.isfile(path):
-        run(["nnUNetv2_plan_experiment", "-d", planned_dataset.dataset_id, "-pl", "nnUNetPlannerResEncM"],
-            planned_dataset.env)
-    return PlansManager(path)
+    once(session_root, "resenc_plans", lambda: run(
+        ["nnUNetv2_plan_experiment", "-d", planned_dataset.dataset_id, "-pl", "nnUNetPlannerResEncM"],
+        planned_dataset.env))
+    return PlansManager(os.path.join(planned_dataset.preprocessed, RESENC + ".json"))
 
 
 @pytest.fixture(scope="session")
-def resenc_lunet_plans(planned_dataset, resenc_plans) -> str:
+def resenc_lunet_plans(planned_dataset, resenc_plans, session_root) -> str:
     """Residual LUnets: ``nnunet-lunet plan`` run once on the ResEnc M plans for LUnet16 only (configurations
     ``2d_lunet16`` and ``3d_fullres_lunet16``, ResidualEncoderUNets 16 wide); returns the written plans name."""
     name = RESENC + "_lunet16test"
-    run(["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id, "-p", RESENC, "-c", "2d", "3d_fullres",
-         "--widths", 16, "--scales", "-o", name], planned_dataset.env)
+    once(session_root, name, lambda: run(
+        ["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id, "-p", RESENC, "-c", "2d", "3d_fullres",
+         "--widths", 16, "--scales", "-o", name], planned_dataset.env))
     return name
 
 
@@ -105,32 +132,32 @@ def prunable_plans(request) -> PrunablePlans:
 
 
 @pytest.fixture(scope="session")
-def lunet_plans(planned_dataset) -> str:
+def lunet_plans(planned_dataset, session_root) -> str:
     """``nnunet-lunet plan`` run once with its default widths and scales; returns the written plans name.
 
     Not the default name, ``nnUNetPlans_lunet``: the demo test writes that one for 3d_fullres only.
     """
-    run(["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id, "-o", "nnUNetPlans_lunettest"], planned_dataset.env)
-    return "nnUNetPlans_lunettest"
+    name = "nnUNetPlans_lunettest"
+    once(session_root, name, lambda: run(["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id, "-o", name],
+                                         planned_dataset.env))
+    return name
 
 
 @pytest.fixture(scope="session")
-def train(planned_dataset):
+def train(planned_dataset, session_root):
     """``train(configuration, trainer, plans="nnUNetPlans", fold=0) -> fold folder``: nnUNetv2_train once per key.
 
-    Models are shared by every test of the session (the end-to-end, pruning, benchmark and demo tests), so each
-    (configuration, trainer, plans, fold) is trained only once; a model the demo already trained in this session
-    (same smoke budget) counts as trained.
+    Models are shared by every test and worker of the session (the end-to-end, pruning, ONNX and benchmark tests),
+    so each (configuration, trainer, plans, fold) is trained only once. Treat the returned run as read-only: a test
+    that continues or edits a run works on ``private_copy``.
     """
-    done: Dict[tuple, str] = {}
 
     def _train(configuration: str, trainer: str, plans: str = "nnUNetPlans", fold: int = 0) -> str:
-        key = (configuration, trainer, plans, fold)
-        folder = os.path.join(planned_dataset.results, f"{trainer}__{plans}__{configuration}", f"fold_{fold}")
-        if key not in done and not os.path.isfile(os.path.join(folder, "checkpoint_final.pth")):
-            run(["nnUNetv2_train", planned_dataset.dataset_id, configuration, fold, "-tr", trainer, "-p", plans,
-                 "-device", "cpu"], planned_dataset.env)
-        done[key] = folder
+        name = f"{trainer}__{plans}__{configuration}"
+        folder = os.path.join(planned_dataset.results, name, f"fold_{fold}")
+        once(session_root, f"trained_{name}_{fold}", lambda: run(
+            ["nnUNetv2_train", planned_dataset.dataset_id, configuration, fold, "-tr", trainer, "-p", plans,
+             "-device", "cpu"], planned_dataset.env))
         return folder
 
     return _train

@@ -10,6 +10,7 @@ import torch
 from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 
 from cli_runner import run
+from shared_runs import private_copy
 from nnunet_lunet.architecture import PRUNED_CLASSES
 from nnunet_summaries import check_summary, summary_cases, validation_cases
 
@@ -53,7 +54,10 @@ def test_prune_resume_predict_export_retrain(planned_dataset, train, prunable_pl
     assert summary_cases(summary) == validation_cases(fold, planned_dataset.preprocessed)
     assert step["seconds"] > 0 and sum(len(v) for v in step["removed_channels"].values()) == step["removed"]
 
-    # Continue with one more epoch: resumes at step 1's widths, takes step 2 at epoch 2, not step 1 again.
+    # Continue (a private copy of the shared run) with one more epoch: resumes at step 1's widths, takes step 2 at
+    # epoch 2, not step 1 again.
+    results, fold = private_copy(fold, planned_dataset.name, tmp_path)
+    env = dict(env, nnUNet_results=results)
     run(["nnUNetv2_train", planned_dataset.dataset_id, configuration, 0, "-tr", TRAINER, "-p", plans, "-device", "cpu",
          "--c"], dict(env, NNUNET_LUNET_EPOCHS="3"))
     log = _log(fold)
@@ -80,7 +84,7 @@ def test_prune_resume_predict_export_retrain(planned_dataset, train, prunable_pl
     source = PlansManager(os.path.join(planned_dataset.preprocessed, f"{plans}.json")).get_configuration(configuration)
     assert exported["architecture"]["network_class_name"] == PRUNED_CLASSES[source.network_arch_class_name]
 
-    retrained = os.path.join(planned_dataset.results, f"nnUNetTrainer_smoke__{plans}_pruned__{name}", "fold_0")
+    retrained = os.path.join(results, planned_dataset.name, f"nnUNetTrainer_smoke__{plans}_pruned__{name}", "fold_0")
     # (its final validation without test-time mirroring: only the trained shapes are checked here)
     run(["nnUNetv2_train", planned_dataset.dataset_id, name, 0, "-p", f"{plans}_pruned", "-tr",
          "nnUNetTrainer_smoke", "-device", "cpu"], dict(env, NNUNET_LUNET_VAL_TTA="0"))

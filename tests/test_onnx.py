@@ -18,6 +18,9 @@ LUNET16 = "nnUNetTrainerLUnet16_smoke"
 STAMP = "nnUNetTrainerSTAMP_smoke"
 FILES = ("model.onnx", "plans.json", "dataset.json", "export.json", os.path.join("fold_0", "checkpoint_final.pth"))
 
+# One worker runs this whole file: its tests share a module fixture (made once per worker).
+pytestmark = pytest.mark.xdist_group("onnx")
+
 
 def _export(dataset, trainer: str, output, *extra, check: bool = True):
     return run(["nnunet-lunet", "export-onnx", "-d", dataset.dataset_id, "-c", "3d_fullres", "-tr", trainer, "-f", 0,
@@ -269,13 +272,10 @@ def test_bench_runtimes_script_times_every_runtime_interleaved(exported, planned
     assert again.returncode == 2 and again.stderr.startswith("error: ") and "already exists" in again.stderr
 
 
-def test_residual_encoder_lunet_exports_and_predicts_as_nnunet_does(planned_dataset, train, tmp_path):
+def test_residual_encoder_lunet_exports_and_predicts_as_nnunet_does(planned_dataset, resenc_plans, train, tmp_path):
     """A LUnet16 of nnU-Net's residual encoder preset M (issue 10): export-onnx passes its parity check and predict
     gives nnUNetv2_predict's segmentations."""
-    resenc = "nnUNetResEncUNetMPlans"
-    if not os.path.isfile(os.path.join(planned_dataset.preprocessed, resenc + ".json")):
-        run(["nnUNetv2_plan_experiment", "-d", planned_dataset.dataset_id, "-pl", "nnUNetPlannerResEncM"],
-            planned_dataset.env)
+    resenc = resenc_plans.plans_name
     train("3d_fullres", LUNET16, resenc)
     folder = tmp_path / "resenc_lunet16"
     _export(planned_dataset, LUNET16, folder, "-p", resenc)

@@ -8,12 +8,12 @@ and damage the copy, so the shared run is never touched.
 
 import json
 import os
-import shutil
 
 import pytest
 import torch
 
 from cli_runner import run
+from shared_runs import private_copy
 
 STAMP = "nnUNetTrainerSTAMP_smoke"
 RESUMABLE = "nnUNetTrainerSTAMPResumable"
@@ -119,12 +119,8 @@ def test_resumed_run_ends_like_the_uninterrupted_run(planned_dataset, prunable_p
 @pytest.fixture
 def stamp_copy(planned_dataset, train, tmp_path):
     """``(env, fold folder)``: a copy of the session's STAMP run (pruned once) in a private results folder."""
-    fold = train("3d_fullres", STAMP)
-    model = os.path.dirname(fold)
-    results = tmp_path / "results"
-    copy = results / planned_dataset.name / os.path.basename(model)
-    shutil.copytree(model, copy, ignore=shutil.ignore_patterns("validation", "*.pdf", "*.png"))
-    return dict(planned_dataset.env, nnUNet_results=str(results)), str(copy / "fold_0")
+    results, fold = private_copy(train("3d_fullres", STAMP), planned_dataset.name, tmp_path)
+    return dict(planned_dataset.env, nnUNet_results=results), fold
 
 
 def _resume(planned_dataset, env):
@@ -170,7 +166,6 @@ def test_pruning_log_of_another_run_is_refused(planned_dataset, stamp_copy):
     env, fold = stamp_copy
     path = os.path.join(fold, "pruning_log.json")
     log = _read_json(path)
-    # The step the checkpoint was saved after (the session's STAMP run may have been continued by other tests).
     log["steps"][-1]["layer_widths"] = log["original_widths"]
     with open(path, "w") as f:
         json.dump(log, f)
