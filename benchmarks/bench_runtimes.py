@@ -2,7 +2,7 @@
 
     python benchmarks/bench_runtimes.py --plans-file $nnUNet_preprocessed/Dataset004_Hippocampus/nnUNetPlans.json \
         -c 3d_fullres [--widths 32 16 8] [--scales] [--model-folder EXPORT_DIR ...] [--threads 2] [--repeats 13]
-        [--warmup 2] [--runtimes torch_eager torch_channels_last ort_basic ort_extended ort_all openvino]
+        [--warmup 2] [--runtimes torch_eager torch_channels_last ort_basic ort_extended ort_all openvino openvino_bf16]
         [--csv runtimes.csv]
 
 Rules:
@@ -11,11 +11,12 @@ Rules:
   ``benchmarks/bench_networks.py`` builds them (same patch size for all), deep supervision off; plus, for every
   ``--model-folder`` (a folder written by ``nnunet-lunet export-onnx``, e.g. a pruned model), that trained network
   (PyTorch from the folder's checkpoint, ONNX Runtime from its ``model.onnx``).
-- Runtimes (``--runtimes``, default all but ``torch_compile``; ``openvino`` only when the package is installed):
+- Runtimes (``--runtimes``, default all but ``torch_compile``; ``openvino*`` only where they can run,
+  ``deploy.graph_runtimes.available_runtimes``):
   ``torch_eager``; ``torch_channels_last`` (weights and input in channels-last memory format);
   ``torch_compile`` (``torch.compile``, default mode; compiled during the warm-up); ``ort_<level>``: ONNX Runtime's
   CPU provider with graph optimisation level ``disable``/``basic``/``extended``/``all``; ``openvino``: OpenVINO's
-  CPU plugin reading the same ONNX file.
+  CPU plugin reading the same ONNX file; ``openvino_bf16``: the same at bfloat16 precision (CPUs with native bf16).
 - One patch of the plan's patch size, batch 1, standard normal, no grad. Every runtime of every network gets
   ``--warmup`` untimed runs, then the timed runs are interleaved (network A runtime 1, A 2, ..., B 1, ..., then
   again, rotated by one each round: ``nnunet_lunet.benchmark.latency.time_interleaved``) ``--repeats`` times, so
@@ -38,12 +39,13 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_networks import candidates, load_plans_and_dataset  # noqa: E402
-from nnunet_lunet.deploy.graph_runtimes import openvino_installed  # noqa: E402
+from nnunet_lunet.deploy.graph_runtimes import available_runtimes  # noqa: E402
 
 ORT_LEVELS = ("disable", "basic", "extended", "all")
 RUNTIMES = ("torch_eager", "torch_channels_last", "torch_compile") + tuple(f"ort_{lv}" for lv in ORT_LEVELS) + (
-    "openvino",)
-DEFAULT_RUNTIMES = ("torch_eager", "torch_channels_last", "ort_basic", "ort_extended", "ort_all", "openvino")
+    "openvino", "openvino_bf16")
+DEFAULT_RUNTIMES = ("torch_eager", "torch_channels_last", "ort_basic", "ort_extended", "ort_all", "openvino",
+                    "openvino_bf16")
 COLUMNS = ("network", "runtime", "median ms", "min ms", "max ms", "x default eager", "x own eager", "MACs ratio",
            "speed-up / MACs ratio")
 
@@ -84,9 +86,9 @@ def runners(network, onnx_path: str, x, runtimes: Sequence[str], threads: int) -
         elif runtime.startswith("ort_"):
             session, array = ort_session(onnx_path, threads=threads, optimization=runtime[4:]), x.numpy()
             out[runtime] = lambda s=session: run_session(s, array)
-        elif runtime == "openvino":
-            run, array = graph_runner(onnx_path, "openvino", threads), x.numpy()
-            out[runtime] = lambda: run(array)
+        elif runtime.startswith("openvino"):
+            run, array = graph_runner(onnx_path, runtime.replace("_", "-"), threads), x.numpy()
+            out[runtime] = lambda run=run: run(array)
     return out
 
 
@@ -221,7 +223,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.csv and os.path.exists(args.csv):
             raise LUnetError(f"--csv {args.csv} already exists: remove it or choose another file")
         plans, dataset_json = load_plans_and_dataset(args.plans_file, args.dataset_json)
-        runtimes = [r for r in args.runtimes if r != "openvino" or openvino_installed()]
+        runnable = available_runtimes()
+        runtimes = [r for r in args.runtimes if not r.startswith("openvino") or r.replace("_", "-") in runnable]
         if "torch_eager" not in runtimes:
             raise LUnetError("--runtimes must include torch_eager (the ratios' baseline)")
         import torch
@@ -232,8 +235,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     import onnxruntime
-    skipped = " (openvino not installed: skipped)" if "openvino" in args.runtimes and "openvino" not in runtimes \
-        else ""
+    left_out = [r for r in args.runtimes if r not in runtimes]
+    skipped = f" ({', '.join(left_out)} cannot run here: skipped)" if left_out else ""
     from nnunet_lunet.datasets import resolved_configuration
     patch = resolved_configuration(plans, args.configuration)["patch_size"]
     print(f"{plans.get('dataset_name', '')} {args.configuration}, patch {'x'.join(map(str, patch))}, {threads} "

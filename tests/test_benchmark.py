@@ -17,6 +17,7 @@ from PIL import Image
 
 from cli_runner import run
 from nnunet_lunet.benchmark.ratios import RATIOS, add_ratios
+from nnunet_lunet.deploy.graph_runtimes import bf16_supported
 
 DEFAULT = "nnUNetTrainer_smoke__nnUNetPlans__3d_fullres"
 LUNET16 = "nnUNetTrainerLUnet16_smoke__nnUNetPlans__3d_fullres"
@@ -339,6 +340,8 @@ def test_rows_time_onnx_runtime_beside_pytorch(bench):
         for column in ("latency_patch_ort_median_ms", "latency_patch_ort_min_ms", "latency_case_ort_median_s",
                        "latency_patch_ov_median_ms", "latency_case_ov_median_s"):  # OpenVINO: in the test extra
             assert float(row[column]) > 0, column
+        # OpenVINO at bfloat16: timed exactly where the CPU computes bf16 natively
+        assert (row["latency_patch_ov16_median_ms"] != "") == bf16_supported(), row["latency_patch_ov16_median_ms"]
         assert int(row["ort_threads"]) == int(row["torch_threads"])  # both runtimes get the same cores
     ref, lunet = rows[DEFAULT], rows[LUNET16]
     for kind, unit in (("patch", "ms"), ("case", "s")):
@@ -352,11 +355,12 @@ def test_rows_time_onnx_runtime_beside_pytorch(bench):
         report = f.read()
     assert "ORT patch ms" in report and "ORT case x torch" in report and "intra-op threads" in report
     assert "OV patch ms" in report and "OV case x torch" in report
-    # the reference against itself: same runs, so every latency ratio is within noise (printed ~1.00x)
-    assert set(ref["ratios_within_noise"].split()) == {"latency_patch_ratio", "latency_case_ratio",
-                                                       "latency_patch_ort_vs_ort_ratio", "latency_case_ort_vs_ort_ratio"
-                                                       } | set(ref["ratios_within_noise"].split()) & {
-        "latency_patch_ort_vs_torch_ratio", "latency_case_ort_vs_torch_ratio"}
+    # the reference against itself: same runs, so every same-runtime ratio is within noise (printed ~1.00x); its
+    # other runtimes against its PyTorch timings may or may not be
+    noisy = set(ref["ratios_within_noise"].split())
+    same_runtime = {"latency_patch_ratio", "latency_case_ratio", "latency_patch_ort_vs_ort_ratio",
+                    "latency_case_ort_vs_ort_ratio"}
+    assert same_runtime <= noisy and all(r.endswith("_vs_torch_ratio") for r in noisy - same_runtime), noisy
     assert "~1.00x" in report
     for row in (ref, lunet):  # --disable-tta: one pass per tile; at least one tile
         assert int(row["case_forward_passes"]) >= 1

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from cli_runner import run
+from nnunet_lunet.deploy.graph_runtimes import bf16_supported
 
 LUNET16 = "nnUNetTrainerLUnet16_smoke"
 STAMP = "nnUNetTrainerSTAMP_smoke"
@@ -153,8 +154,8 @@ def _assert_probabilities_match(got: np.ndarray, expected: np.ndarray, case: str
                                                                    float(diff.max()))
 
 
-def _assert_segmentations_match(got: dict, expected: dict) -> None:
-    """Identical, or Dice >= 0.999 per label (the issue's criterion)."""
+def _assert_segmentations_match(got: dict, expected: dict, min_dice: float = 0.999) -> None:
+    """Identical, or Dice >= ``min_dice`` per label (0.999: the issue's criterion)."""
     assert sorted(got) == sorted(expected) and len(got) == 2
     for name in got:
         a, b = got[name], expected[name]
@@ -163,7 +164,7 @@ def _assert_segmentations_match(got: dict, expected: dict) -> None:
             if label == 0:
                 continue
             dice = 2 * np.sum((a == label) & (b == label)) / (np.sum(a == label) + np.sum(b == label))
-            assert dice >= 0.999, (name, label, dice)
+            assert dice >= min_dice, (name, label, dice)
 
 
 def test_predict_matches_nnunetv2_predict(exported, planned_dataset, tmp_path):
@@ -206,6 +207,38 @@ def test_predict_other_runtimes_match_onnxruntime(runtime, exported, planned_dat
     for case in expected:
         _assert_probabilities_match(got[case], expected[case], case, bulk)
     _assert_segmentations_match(_segmentations(str(outs[runtime])), _segmentations(str(outs["onnxruntime"])))
+
+
+@pytest.mark.skipif(not bf16_supported(), reason="this CPU has no native bfloat16 (OpenVINO reports no BF16)")
+def test_predict_in_bfloat16_agrees_with_float32(exported, planned_dataset, tmp_path):
+    """--runtime openvino-bf16 computes in bfloat16 (about 3 significant digits): 99% of its probabilities are within
+    0.01 of ONNX Runtime's float32 ones and its segmentations agree at Dice >= 0.98 per label (measured on the smoke
+    model: 99th percentile 0.004, maximum 0.18 at a boundary voxel, Dice 0.993-0.996)."""
+    folder, _ = exported
+    images = os.path.join(planned_dataset.raw, "imagesTs")
+    outs = {}
+    for name in ("onnxruntime", "openvino-bf16"):
+        outs[name] = tmp_path / name
+        result = run(["nnunet-lunet", "predict", "-i", images, "-o", outs[name], "-m", folder, "--runtime", name,
+                      "--disable-tta", "--save-probabilities", "--processes", 1], planned_dataset.env)
+        assert f"predicted 2 case(s) with {name}" in result.stdout
+    got, expected = _probabilities(str(outs["openvino-bf16"])), _probabilities(str(outs["onnxruntime"]))
+    assert sorted(got) == sorted(expected) == ["case_ts000", "case_ts001"]
+    for case in expected:
+        diff = np.abs(got[case] - expected[case])
+        assert diff.max() > 0 and np.quantile(diff, 0.99) < 0.01, (case, float(np.quantile(diff, 0.99)))
+    _assert_segmentations_match(_segmentations(str(outs["openvino-bf16"])), _segmentations(str(outs["onnxruntime"])),
+                                min_dice=0.98)
+
+
+def test_bfloat16_is_refused_where_the_cpu_lacks_it(monkeypatch):
+    from nnunet_lunet.deploy import graph_runtimes
+    from nnunet_lunet.errors import LUnetError
+
+    monkeypatch.setattr(graph_runtimes, "bf16_supported", lambda: False)
+    assert "openvino-bf16" not in graph_runtimes.available_runtimes()
+    with pytest.raises(LUnetError, match="needs a CPU with native bfloat16.*use --runtime openvino"):
+        graph_runtimes.require_runtime("openvino-bf16")
 
 
 def test_predict_refuses_a_non_empty_output_and_a_bad_model_folder(exported, planned_dataset, tmp_path):

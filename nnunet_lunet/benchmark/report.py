@@ -13,7 +13,7 @@ Raw columns (CSV; units in the names; empty = not measured):
 - ``latency_patch_{median,min,max}_ms``: forward pass on one patch, batch 1, no grad;
   ``latency_case_{median,min,max}_s``: nnU-Net's sliding-window prediction of the case described in ``case``;
 - ``latency_{patch,case}_ort_*`` / ``latency_{patch,case}_ov_*``: the same two timings with the network exported to
-  ONNX and run by ONNX Runtime / OpenVINO (when installed) with ``ort_threads`` threads (CPU only, ``timers.py``);
+  ONNX and run by ONNX Runtime / OpenVINO (when installed; also at bfloat16 where the CPU has it) with ``ort_threads`` threads (CPU only, ``timers.py``);
   all rows' timings are interleaved (``latency.py``);
   ``case_forward_passes``: network calls per case (tiles x mirrorings); ``ratios_within_noise``: the latency ratio
   columns whose min-max range overlaps the reference's (``timing_checks.py``);
@@ -131,6 +131,10 @@ def display_rows(rows: Sequence[Dict[str, object]], label_names: Dict[str, str])
             "OV patch x torch": ratio("latency_patch_ov_vs_torch_ratio"),
             "OV case s": _num(r.get("latency_case_ov_median_s"), ".2f"),
             "OV case x torch": ratio("latency_case_ov_vs_torch_ratio"),
+            "OV bf16 patch ms": _num(r.get("latency_patch_ov16_median_ms"), ".1f"),
+            "OV bf16 patch x torch": ratio("latency_patch_ov16_vs_torch_ratio"),
+            "OV bf16 case s": _num(r.get("latency_case_ov16_median_s"), ".2f"),
+            "OV bf16 case x torch": ratio("latency_case_ov16_vs_torch_ratio"),
             "epoch s": _num(r.get("epoch_time_median_s"), ".1f"),
             "recipe": _recipe(r), "budget": str(r.get("budget") or ""),
             "differs from ref.": str(r.get("differs") or ""),
@@ -164,7 +168,8 @@ COLUMN_NOTES = (
     "as many threads as torch); ORT x torch: the reference in PyTorch / this model in ONNX Runtime (the speed-up "
     "over today's default); ORT x ORT: the reference in ONNX Runtime / this model in ONNX Runtime.",
     "OV patch ms / OV case s: the same with OpenVINO (when installed) running the same graph; OV x torch: the "
-    "reference in PyTorch / this model in OpenVINO.",
+    "reference in PyTorch / this model in OpenVINO. OV bf16: OpenVINO at bfloat16 inference precision (only on "
+    "CPUs with native bf16): not the parity-checked float32 computation; Dice columns are float32's.",
     "epoch s: median wall time per training epoch from the checkpoint's log (training + validation iterations, "
     "and a pruning run's pruning step).",
     "pruning % of training: a pruning run's time in its pruning steps (scoring + surgery, pruning_log.json) over "

@@ -5,7 +5,8 @@ Rules:
 - Timers of a row: ``patch`` (PyTorch forward on one standard-normal patch, batch 1, ``steps.inference_step``),
   ``case`` (nnU-Net's ``predict_sliding_window_return_logits`` on the benchmark case, with the predictor's tile step
   and mirroring), and on CPU, for every installed graph runtime (``deploy.graph_runtimes``: ONNX Runtime, and
-  OpenVINO when installed), ``patch_<rt>`` and ``case_<rt>`` (``rt``: ``ort``, ``ov``): the same two with the network
+  OpenVINO when installed, and OpenVINO at bfloat16 where the CPU has it), ``patch_<rt>`` and ``case_<rt>``
+  (``rt``: ``ort``, ``ov``, ``ov16``): the same two with the network
   exported to ONNX (``deploy.onnx_graph.export_graph``) and run by that runtime with as many intra-op threads as
   torch uses, so all runtimes get the same cores. ``case_<rt>`` swaps the predictor's network for an
   ``OnnxNetwork`` only for the duration of the call: everything but the forward passes is the same code. On CUDA
@@ -35,9 +36,11 @@ TIMERS = {
     "case_ort": ("latency_case_ort", "s", 1.0),
     "patch_ov": ("latency_patch_ov", "ms", 1e3),
     "case_ov": ("latency_case_ov", "s", 1.0),
+    "patch_ov16": ("latency_patch_ov16", "ms", 1e3),
+    "case_ov16": ("latency_case_ov16", "s", 1.0),
 }
 # graph runtime -> timer suffix
-RUNTIME_SUFFIX = {"onnxruntime": "ort", "openvino": "ov"}
+RUNTIME_SUFFIX = {"onnxruntime": "ort", "openvino": "ov", "openvino-bf16": "ov16"}
 COLUMNS = [f"{prefix}_{stat}_{unit}" for prefix, unit, _ in TIMERS.values() for stat in ("median", "min", "max")]
 
 

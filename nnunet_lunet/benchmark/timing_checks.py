@@ -26,7 +26,7 @@ LATENCY_RATIOS = {
 }
 # (patch timer, case timer) of one runtime
 RUNTIMES = {"PyTorch": ("patch", "case"), "ONNX Runtime": ("patch_ort", "case_ort"),
-            "OpenVINO": ("patch_ov", "case_ov")}
+            "OpenVINO": ("patch_ov", "case_ov"), "OpenVINO bf16": ("patch_ov16", "case_ov16")}
 
 
 def _overlaps(ref: Dict[str, object], row: Dict[str, object], ref_timer: str, row_timer: str) -> Optional[bool]:

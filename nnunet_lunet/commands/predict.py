@@ -11,7 +11,8 @@ def add_parser(subparsers) -> None:
         "predict", help=HELP,
         description=HELP + ". Preprocessing, sliding window (Gaussian weighting), test-time mirroring, resampling "
         "and export are nnUNetv2_predict's own code; only the network's forward pass runs in ONNX Runtime (with "
-        "--runtime openvino in OpenVINO, pip install 'nnunet-lunet[openvino]'; with --runtime torch in PyTorch from "
+        "--runtime openvino in OpenVINO, pip install 'nnunet-lunet[openvino]', and --runtime openvino-bf16 in "
+        "OpenVINO at bfloat16 precision on CPUs that have it: faster, not the parity-checked float32; with --runtime torch in PyTorch from "
         "the folder's weights). Outputs match nnUNetv2_predict with the same model "
         "and settings. CPU only.")
     p.add_argument("-i", "--input", required=True, help="folder of images named as nnU-Net names them "
