@@ -24,9 +24,6 @@ LUNET16 = "nnUNetTrainerLUnet16_smoke__nnUNetPlans__3d_fullres"
 UNFINISHED = "nnUNetTrainer_smoke__nnUNetPlans__3d_fullres_unfinished"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
-# One worker runs this whole file: its tests share a module fixture (made once per worker).
-pytestmark = pytest.mark.xdist_group("benchmark")
-
 
 def _link_model(fold_folder: str, model_folder: str, summary: bool = True) -> None:
     """``model_folder`` with the trained model's plans, dataset.json and fold_0 files, as links."""

@@ -19,9 +19,6 @@ LUNET16 = "nnUNetTrainerLUnet16_smoke"
 STAMP = "nnUNetTrainerSTAMP_smoke"
 FILES = ("model.onnx", "plans.json", "dataset.json", "export.json", os.path.join("fold_0", "checkpoint_final.pth"))
 
-# One worker runs this whole file: its tests share a module fixture (made once per worker).
-pytestmark = pytest.mark.xdist_group("onnx")
-
 
 def _export(dataset, trainer: str, output, *extra, check: bool = True):
     return run(["nnunet-lunet", "export-onnx", "-d", dataset.dataset_id, "-c", "3d_fullres", "-tr", trainer, "-f", 0,

@@ -1,6 +1,10 @@
-"""Resuming a pruning run with ``nnUNetv2_train ... --c``: it ends where the uninterrupted run ends (for nnU-Net's
-default plans and residual LUnets), and every checkpoint or log that does not fit the run is refused with
-an ``error``-style message naming the fix.
+"""Resuming a pruning run with ``nnUNetv2_train ... --c``: it ends where the uninterrupted run ends, and every
+checkpoint or log that does not fit the run is refused with an ``error``-style message naming the fix.
+
+Exactness is checked on nnU-Net's default plans (PlainConvUNet). For residual encoders the same resume code runs in
+``test_e2e_pruning`` (a continued run resumes at its exact widths and takes the next step, not the same one again) and
+``test_pruning_residual`` (surgery exactness, optimizer state sliced along); a residual exactness run here cost
+107 s of the suite's time budget.
 
 All runs use the real console scripts. The refusal tests copy the session's STAMP run into a private results folder
 and damage the copy, so the shared run is never touched.
@@ -74,7 +78,7 @@ def _read_json(path):
         return json.load(f)
 
 
-def test_resumed_run_ends_like_the_uninterrupted_run(planned_dataset, prunable_plans, tmp_path):
+def test_resumed_run_ends_like_the_uninterrupted_run(planned_dataset, tmp_path):
     """Widths, removed channel indices, step epochs, targeted-dropout rates and weights must be exactly equal
     (tolerance 0). That needs what nnU-Net does not do: the data pipeline in this process (``nnUNet_n_proc_DA=0``),
     one torch thread, and the test trainer seeding the initial weights and, at every epoch start, python, numpy and
@@ -83,7 +87,7 @@ def test_resumed_run_ends_like_the_uninterrupted_run(planned_dataset, prunable_p
     restores the widths, the log, the criterion's generator and the targeted-dropout rates; nnU-Net restores weights,
     optimizer state and epoch. On other hardware or thread counts, expect equal widths and indices but weights only
     close (floating-point summation order)."""
-    plans, configuration = prunable_plans.plans, prunable_plans.configuration("2d")
+    plans, configuration = "nnUNetPlans", "2d"
     folder = tmp_path / "trainers"
     folder.mkdir()
     (folder / "resumable_lunet_trainers.py").write_text(RESUMABLE_TRAINER)
