@@ -117,7 +117,7 @@ def resenc_lunet_plans(planned_dataset, resenc_plans, session_root) -> str:
     name = RESENC + "_lunet16test"
     once(session_root, name, lambda: run(
         ["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id, "-p", RESENC, "-c", "2d", "3d_fullres",
-         "--widths", 16, "--scales", "-o", name], planned_dataset.env))
+         "--widths", 16, "--scales", "-o", name, "--overwrite"], planned_dataset.env))
     return name
 
 
@@ -146,11 +146,11 @@ def prunable_plans(request) -> PrunablePlans:
 def lunet_plans(planned_dataset, session_root) -> str:
     """``nnunet-lunet plan`` run once with its default widths and scales; returns the written plans name.
 
-    Not the default name, ``nnUNetPlans_lunet``: the demo test writes that one for 3d_fullres only.
+    Not the default name, ``nnUNetPlans_lunet``, so that no test of the default name can collide with it.
     """
     name = "nnUNetPlans_lunettest"
-    once(session_root, name, lambda: run(["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id, "-o", name],
-                                         planned_dataset.env))
+    once(session_root, name, lambda: run(["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id, "-o", name,
+                                          "--overwrite"], planned_dataset.env))
     return name
 
 

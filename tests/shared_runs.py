@@ -10,18 +10,25 @@ import shutil
 from pathlib import Path
 from typing import Callable, Tuple
 
+import pytest
 from filelock import FileLock
 
 
 def once(root: Path, name: str, make: Callable[[], None]) -> None:
     """Run ``make`` once per test session, whichever worker asks first; the others wait until it is done.
 
-    A ``make`` that failed is tried again by the next worker that asks (no marker is written)."""
+    When ``make`` fails, the workers that ask later fail at once with its error instead of repeating it."""
     with FileLock(str(root / f"{name}.lock")):
-        marker = root / f"{name}.done"
-        if not marker.exists():
-            make()
-            marker.touch()
+        done, failed = root / f"{name}.done", root / f"{name}.failed"
+        if failed.exists():
+            pytest.fail(f"{name}: made by another worker of this session, and that failed:\n{failed.read_text()}")
+        if not done.exists():
+            try:
+                make()
+            except BaseException as error:
+                failed.write_text(str(error)[-4000:])
+                raise
+            done.touch()
 
 
 def private_copy(fold: str, dataset_name: str, tmp_path: Path) -> Tuple[str, str]:

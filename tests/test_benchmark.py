@@ -338,7 +338,9 @@ def test_rows_time_onnx_runtime_beside_pytorch(bench):
                        "latency_patch_ov_median_ms", "latency_case_ov_median_s"):  # OpenVINO: in the test extra
             assert float(row[column]) > 0, column
         # OpenVINO at bfloat16: timed exactly where the CPU computes bf16 natively
-        assert (row["latency_patch_ov16_median_ms"] != "") == bf16_supported(), row["latency_patch_ov16_median_ms"]
+        for column in ("latency_patch_ov16_median_ms", "latency_case_ov16_median_s",
+                       "latency_patch_ov16_vs_torch_ratio"):
+            assert (float(row[column]) > 0) if bf16_supported() else row[column] == "", (column, row[column])
         assert int(row["ort_threads"]) == int(row["torch_threads"])  # both runtimes get the same cores
     ref, lunet = rows[DEFAULT], rows[LUNET16]
     for kind, unit in (("patch", "ms"), ("case", "s")):
@@ -352,6 +354,7 @@ def test_rows_time_onnx_runtime_beside_pytorch(bench):
         report = f.read()
     assert "ORT patch ms" in report and "ORT case x torch" in report and "intra-op threads" in report
     assert "OV patch ms" in report and "OV case x torch" in report
+    assert ("OV bf16 patch x torch" in report) == bf16_supported()
     # the reference against itself: same runs, so every same-runtime ratio is within noise (printed ~1.00x); its
     # other runtimes against its PyTorch timings may or may not be
     noisy = set(ref["ratios_within_noise"].split())

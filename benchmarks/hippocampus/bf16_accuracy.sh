@@ -8,6 +8,7 @@ set -euo pipefail
 export nnUNet_def_n_proc=2 nnUNet_n_proc_DA=2 nnUNet_compile=false
 HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
 python - "$nnUNet_preprocessed/Dataset004_Hippocampus/splits_final.json" "$nnUNet_raw/Dataset004_Hippocampus" \
     "$WORK" <<'PY'
 import json, os, shutil, sys
@@ -35,7 +36,7 @@ for model in $MODELS; do
   nnunet-lunet export-onnx -d 4 -c "$config" -p "$plans" -tr "$trainer" -f 0 -o "$folder" > /dev/null
   for runtime in openvino openvino-bf16; do
     nnunet-lunet predict -i "$WORK/images" -o "$folder/$runtime" -m "$folder" --runtime "$runtime" --disable-tta \
-        --threads 2 > /dev/null 2>&1
+        --threads 2 > "$folder/$runtime.log" 2>&1 || { cat "$folder/$runtime.log"; exit 1; }
     nnUNetv2_evaluate_simple "$WORK/labels" "$folder/$runtime" -l 1 2 -np 2 > /dev/null
   done
   python - "$folder" "${trainer}__${config}" >> "$WORK/report.md" <<'PY'

@@ -13,7 +13,8 @@ Raw columns (CSV; units in the names; empty = not measured):
 - ``latency_patch_{median,min,max}_ms``: forward pass on one patch, batch 1, no grad;
   ``latency_case_{median,min,max}_s``: nnU-Net's sliding-window prediction of the case described in ``case``;
 - ``latency_{patch,case}_ort_*`` / ``latency_{patch,case}_ov_*``: the same two timings with the network exported to
-  ONNX and run by ONNX Runtime / OpenVINO (when installed; also at bfloat16 where the CPU has it) with ``ort_threads`` threads (CPU only, ``timers.py``);
+  ONNX and run by ONNX Runtime / OpenVINO (when installed) / ``_ov16_``: OpenVINO at bfloat16 (where the CPU has it)
+  with ``ort_threads`` threads (CPU only, ``timers.py``);
   all rows' timings are interleaved (``latency.py``);
   ``case_forward_passes``: network calls per case (tiles x mirrorings); ``ratios_within_noise``: the latency ratio
   columns whose min-max range overlaps the reference's (``timing_checks.py``);

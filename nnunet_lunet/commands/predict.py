@@ -12,15 +12,16 @@ def add_parser(subparsers) -> None:
         description=HELP + ". Preprocessing, sliding window (Gaussian weighting), test-time mirroring, resampling "
         "and export are nnUNetv2_predict's own code; only the network's forward pass runs in ONNX Runtime (with "
         "--runtime openvino in OpenVINO, pip install 'nnunet-lunet[openvino]', and --runtime openvino-bf16 in "
-        "OpenVINO at bfloat16 precision on CPUs that have it: faster, not the parity-checked float32; with --runtime torch in PyTorch from "
-        "the folder's weights). Outputs match nnUNetv2_predict with the same model "
+        "OpenVINO at bfloat16 precision on CPUs that have it: faster, not the parity-checked float32; with "
+        "--runtime torch in PyTorch from the folder's weights). Outputs match nnUNetv2_predict with the same model "
         "and settings. CPU only.")
     p.add_argument("-i", "--input", required=True, help="folder of images named as nnU-Net names them "
                                                         "(CASE_0000.nii.gz, ...)")
     p.add_argument("-o", "--output", required=True, help="output folder for the segmentations")
     p.add_argument("-m", "--model", required=True, help="model folder written by nnunet-lunet export-onnx")
     p.add_argument("--runtime", choices=RUNTIMES, default="onnxruntime", help="what runs the network "
-                   "(default: onnxruntime; openvino was the fastest on the CPUs measured, see benchmarks/hippocampus)")
+                   "(default: onnxruntime; openvino was the fastest float32 runtime on the CPUs measured, see "
+                   "benchmarks/hippocampus)")
     p.add_argument("--disable-tta", action="store_true", help="no test-time mirroring (as nnUNetv2_predict "
                                                               "--disable_tta; about 8x faster in 3D)")
     p.add_argument("--step-size", type=float, default=0.5, help="sliding-window tile step as a fraction of the "

@@ -12,7 +12,7 @@ Rules:
   (``bf16_supported``), where OpenVINO would not silently fall back to float32.
 - ``threads``: intra-op threads; 0 = the runtime's default (one per physical core).
 - OpenVINO is optional (``pip install "nnunet-lunet[openvino]"``): asking for it without it installed is a
-  ``LUnetError`` naming that command; ``available_runtimes()`` lists what is installed.
+  ``LUnetError`` naming that command; ``available_runtimes()`` lists what can run here.
 - Why OpenVINO: on MSD Hippocampus (2 cores, other processes stopped) it ran every width faster than ONNX Runtime
   (``benchmarks/hippocampus/runtimes_openvino.md``, one 40x56x40 patch: LUnet16 85 vs 111 ms, LUnet8 44 vs 49 ms,
   default 331 vs 432 ms; trained models per case in ``benchmark.md``: LUnet16 56 vs 130 ms).
