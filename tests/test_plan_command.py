@@ -73,12 +73,17 @@ def test_plan_overwrite_with_custom_name(planned_dataset):
     (["-d", 990, "--batch-size", 0, "-o", "x"], "--batch-size must be at least 1"),
 ])
 def test_plan_bad_input_is_one_clear_line_and_writes_nothing(planned_dataset, args, message):
-    before = sorted(os.listdir(planned_dataset.preprocessed))
+    # Other workers of the session write their own plans into the same folder meanwhile: check this command's output
+    # (the -o plans file) only, and that the source plans file is untouched.
+    name = str(args[args.index("-o") + 1]) if "-o" in args else "nnUNetPlans_lunet"  # the plan command's default
+    output = os.path.join(planned_dataset.preprocessed, name + ".json")
+    source = os.path.join(planned_dataset.preprocessed, "nnUNetPlans.json")
+    existed, source_before = os.path.exists(output), open(source).read()
     result = run(["nnunet-lunet", "plan"] + args, planned_dataset.env, check=False)
     assert result.returncode == 2
     assert message in result.stderr
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
-    assert sorted(os.listdir(planned_dataset.preprocessed)) == before
+    assert os.path.exists(output) == existed and open(source).read() == source_before
 
 
 def test_plan_matched_size_and_batch_size(planned_dataset):
