@@ -18,9 +18,9 @@ Rules:
   CPU provider with graph optimisation level ``disable``/``basic``/``extended``/``all``; ``openvino``: OpenVINO's
   CPU plugin reading the same ONNX file; ``openvino_bf16``: the same at bfloat16 precision (CPUs with native bf16).
 - One patch of the plan's patch size, batch 1, standard normal, no grad. Every runtime of every network gets
-  ``--warmup`` untimed runs, then the timed runs are interleaved (network A runtime 1, A 2, ..., B 1, ..., then
-  again, rotated by one each round: ``nnunet_lunet.benchmark.latency.time_interleaved``) ``--repeats`` times, so
-  that a drift of the machine hits all alike. Median, min and max per cell.
+  ``--warmup`` untimed runs, then the timed runs are interleaved (every cell once per round, in a new shuffled order
+  each round: ``nnunet_lunet.benchmark.latency.time_interleaved``) ``--repeats`` times, so that a drift of the
+  machine hits all alike. Median, min and max per cell.
 - Threads: ``--threads`` for torch (``torch.set_num_threads``), ONNX Runtime (intra-op) and OpenVINO
   (``INFERENCE_NUM_THREADS``); default: torch's current count. The header line states it.
 - Ratios: ``x default eager`` = default network in ``torch_eager`` / this cell (the speed-up over what nnU-Net users

@@ -85,6 +85,15 @@ def test_export_writes_the_model_folder_with_parity(exported, planned_dataset):
     assert dims[0] and dims[2] and dims[3] and dims[4] and not dims[1]  # batch and spatial axes dynamic
 
 
+def test_onnx_runtime_threads_do_not_spin(exported):
+    # Spinning threads slowed whatever ran after a run (nnU-Net's sliding window, the next model timed) by 35-55 ms on
+    # Hippocampus (benchmarks/hippocampus/ort_spinning.md).
+    from nnunet_lunet.deploy.onnx_graph import ort_session
+
+    session = ort_session(os.path.join(exported[0], "model.onnx"), threads=1)
+    assert session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
 def test_graph_runs_at_another_spatial_size(exported):
     import torch
 

@@ -4,13 +4,16 @@ interleaved.
 Rules: ``warmup`` untimed runs first (allocator, cuDNN autotuning, caches), then ``repeats`` timed runs; on CUDA every
 run is bracketed by ``torch.cuda.synchronize`` so the time covers the kernels, not only their launch.
 Several calls (``time_interleaved``) are timed in rounds: every call warms up in turn, then each round runs every call
-once, the order rotated by one per round, so that a drift of the machine's load (another job starting, thermal
-throttling) hits every call alike instead of whichever model happened to be timed last, and no call always runs
-right after the same other one. A call that raises is dropped from the remaining rounds and its error returned; the
-others go on.
+once, in an order shuffled anew each round (seeded by the round's index, so reruns take the same orders), so that a
+drift of the machine's load (another job starting, thermal throttling) hits every call alike instead of whichever
+model happened to be timed last, and a call does not always run right after the same other one: a call can slow the
+next one down (ONNX Runtime's spinning threads did, by up to 2x, until ``onnx_graph.ort_session`` turned them off),
+and a rotated order, which keeps every call's predecessor, would put that cost on one call in every round. A call that
+raises is dropped from the remaining rounds and its error returned; the others go on.
 Times are seconds.
 """
 
+import random
 import statistics
 import time
 from dataclasses import dataclass
@@ -63,16 +66,17 @@ def time_calls(fn: Callable[[], object], device: torch.device, repeats: int, war
     return Timing.of([_timed(fn, device) for _ in range(repeats)])
 
 
-def rotated(keys: Sequence[Hashable], round_index: int) -> List[Hashable]:
-    """The order of round ``round_index``: ``keys`` rotated left by ``round_index``."""
-    shift = round_index % len(keys) if keys else 0
-    return list(keys[shift:]) + list(keys[:shift])
+def round_order(keys: Sequence[Hashable], round_index: int) -> List[Hashable]:
+    """The order of round ``round_index``: ``keys`` shuffled with the round's index as seed."""
+    order = list(keys)
+    random.Random(round_index).shuffle(order)
+    return order
 
 
 def time_interleaved(calls: Mapping[Hashable, Callable[[], object]], device: torch.device, repeats: int,
                      warmup: int, on_round: Callable[[int], None] = lambda r: None,
                      ) -> Tuple[Dict[Hashable, Timing], Dict[Hashable, BaseException]]:
-    """``(timings, errors)`` of every call, timed in rotated rounds (module rules); ``on_round(r)`` after round r."""
+    """``(timings, errors)`` of every call, timed in shuffled rounds (module rules); ``on_round(r)`` after round r."""
     _check_counts(repeats, warmup)
     times: Dict[Hashable, List[float]] = {key: [] for key in calls}
     errors: Dict[Hashable, BaseException] = {}
@@ -91,7 +95,7 @@ def time_interleaved(calls: Mapping[Hashable, Callable[[], object]], device: tor
             if key not in errors:
                 run(key, timed=False)
     for r in range(repeats):
-        for key in rotated(list(calls), r):
+        for key in round_order(list(calls), r):
             if key not in errors:
                 run(key, timed=True)
         on_round(r)

@@ -7,7 +7,8 @@ Rules:
   every spatial axis declared dynamic. A U-Net's spatial sizes must still be multiples of its total stride per axis
   (``spatial_divisor``); nnU-Net's sliding window only ever feeds the patch size, which is.
 - Sessions: CPU execution provider; ``threads`` 0 lets ONNX Runtime choose (its default: one per physical core);
-  ``optimization`` is one of ``OPTIMIZATION_LEVELS`` (default ``all``, ONNX Runtime's own default).
+  ``optimization`` is one of ``OPTIMIZATION_LEVELS`` (default ``basic``, see ``ort_session``); intra-op threads do
+  not spin between runs (they slowed the code that ran next).
 - ``OnnxNetwork`` is an ``nn.Module`` whose forward runs the graph (under any runtime of ``graph_runtimes``) on
   the input (float32, CPU) and returns a
   torch tensor: nnU-Net's predictor calls it exactly where it would call the network (``self.network(x)``), so
@@ -66,6 +67,10 @@ def ort_session(path: str, threads: int = 0, optimization: str = "basic"):
         raise ValueError(f"optimization {optimization!r}: use one of {', '.join(OPTIMIZATION_LEVELS)}")
     options = ort.SessionOptions()
     options.intra_op_num_threads = int(threads)
+    # No busy-waiting: with spinning on (ONNX Runtime's default) its threads kept the cores busy for 10-50 ms after
+    # every run, which slowed whatever ran next (nnU-Net's sliding-window code, or another model in the benchmark) by
+    # up to 2x; off, ONNX Runtime itself was as fast or faster (benchmarks/hippocampus/ort_spinning.md).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.graph_optimization_level = {
         "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL, "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
         "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
