@@ -22,7 +22,7 @@ from typing import Optional
 
 from nnunet_lunet.deploy.model_folder import (DATASET_FILE, ONNX_FILE, PLANS_FILE, ExportRecord, reduced_checkpoint,
                                               write_record)
-from nnunet_lunet.deploy.parity import DEFAULT_TOLERANCE
+from nnunet_lunet.deploy import PARITY_TOLERANCE
 from nnunet_lunet.errors import LUnetError
 
 
@@ -38,7 +38,7 @@ class ExportRequest:
     plans: str = "nnUNetPlans"
     checkpoint: str = "checkpoint_final.pth"
     overwrite: bool = False
-    tolerance: float = DEFAULT_TOLERANCE
+    tolerance: float = PARITY_TOLERANCE
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from typing import Callable, List, Optional
 
 import numpy as np
 
-from nnunet_lunet.deploy.onnx_graph import ort_session, run_session
 from nnunet_lunet.errors import LUnetError
 
 GRAPH_RUNTIMES = ("onnxruntime", "openvino", "openvino-bf16")
@@ -91,5 +90,7 @@ def graph_runner(path: str, runtime: str, threads: int = 0) -> Callable[[np.ndar
     require_runtime(runtime)
     if runtime in OPENVINO_PRECISION:
         return _openvino_runner(path, threads, OPENVINO_PRECISION[runtime])
+    from nnunet_lunet.deploy.onnx_graph import ort_session, run_session  # imports torch: not for the CLI's parser
+
     session = ort_session(path, threads=threads)
     return lambda x: run_session(session, x)

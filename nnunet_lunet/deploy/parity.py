@@ -20,8 +20,6 @@ from torch import nn
 
 from nnunet_lunet.deploy.onnx_graph import run_session
 
-DEFAULT_TOLERANCE = 1e-3
-
 
 @dataclass(frozen=True)
 class Parity:
