@@ -15,7 +15,8 @@ Steps, each skipped when its result is already there (so an interrupted demo pic
    thin networks stay at "all background" for hundreds of steps, see ``trainers/recipes.py``): nnU-Net's default
    network (the reference), LUnet16, LUnet8, the equal-size U-Net and a STAMP pruning run (the ``_smoke`` trainers,
    budget set through ``NNUNET_LUNET_EPOCHS``/``ITERATIONS``/``VAL_ITERATIONS``);
-4. ``nnunet-lunet benchmark`` over those models, with the held-out cases as test set when there are any.
+4. ``nnunet-lunet benchmark --models`` over exactly those models, the default network as reference, with the
+   held-out cases as test set when there are any (a subprocess with the demo's nnU-Net folders, like every step).
 
 A model already trained with the same budget is reused; one trained with another budget, or unfinished, is never
 overwritten without ``overwrite``.
@@ -27,7 +28,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from tqdm import tqdm
 
@@ -206,9 +207,26 @@ def demo_environment(workdir: str, use_user_folders: bool) -> Dict[str, str]:
     return env
 
 
+def benchmark_command(dataset_name: str, settings: DemoSettings, env: Dict[str, str]) -> Tuple[List[str], str]:
+    """Step 4 as ``(nnunet-lunet benchmark command, its output folder)``: the demo's models exactly, the first as
+    the reference, the held-out cases as test set when the dataset has them, no test-time mirroring (it costs 8x
+    in 3D: too slow for a CPU demo)."""
+    output = (os.path.join(settings.workdir, "benchmark") if settings.dataset is None else
+              os.path.join(env["nnUNet_results"], dataset_name, f"lunet_benchmark_{settings.configuration}"))
+    models = ["__".join((m.trainer, settings.demo_plans, settings.configuration + m.configuration_suffix))
+              for m in DEMO_MODELS]
+    command = ["nnunet-lunet", "benchmark", "-d", dataset_name, "-c", settings.configuration, "-f", settings.fold,
+               "--models", *models, "--reference", models[0], "--repeats", settings.repeats, "--disable-tta",
+               "--device", "cpu", "-o", output] + (["--overwrite"] if settings.overwrite else [])
+    test_images = os.path.join(env["nnUNet_raw"], dataset_name, "imagesTs")
+    test_labels = os.path.join(env["nnUNet_raw"], dataset_name, "labelsTs")
+    if os.path.isdir(test_images) and os.path.isdir(test_labels):
+        command += ["--test-images", test_images, "--test-labels", test_labels]
+    return command, output
+
+
 def run_demo(settings: DemoSettings) -> str:
     """All steps; returns the benchmark folder."""
-    from nnunet_lunet.benchmark import run_benchmark
     settings = DemoSettings(**dict(settings.__dict__, workdir=os.path.abspath(settings.workdir)))
     if settings.dataset is not None and settings.synthetic:
         raise LUnetError("--dataset and --synthetic exclude each other: pick one")
@@ -227,14 +245,11 @@ def run_demo(settings: DemoSettings) -> str:
         require_preprocessed(dataset_name, load_plans(dataset_name, settings.plans), settings.configuration)
     ensure_demo_plans(dataset_name, settings, env)
     train_models(dataset_name, settings, env)
-    output = os.path.join(settings.workdir, "benchmark") if settings.dataset is None else None
-    os.environ.update({k: env[k] for k in ("nnUNet_raw", "nnUNet_preprocessed", "nnUNet_results")})
-    test_images = os.path.join(env["nnUNet_raw"], dataset_name, "imagesTs")
-    test_labels = os.path.join(env["nnUNet_raw"], dataset_name, "labelsTs")
-    has_test = os.path.isdir(test_images) and os.path.isdir(test_labels)
-    models = [(m.trainer, settings.demo_plans, settings.configuration + m.configuration_suffix) for m in DEMO_MODELS]
-    return run_benchmark(dataset_name, settings.configuration, folds=[settings.fold], models=models,
-                         output=output, overwrite=settings.overwrite, repeats=settings.repeats,
-                         reference="__".join(models[0]),
-                         mirroring=False,  # test-time mirroring costs 8x in 3D: too slow for a CPU demo
-                         test_images=test_images if has_test else None, test_labels=test_labels if has_test else None)
+    command, output = benchmark_command(dataset_name, settings, env)
+    print(f"[demo] {' '.join(str(a) for a in command)}", flush=True)
+    # the table and the files' paths go to the terminal; an error is its own "error:" line above ours
+    result = subprocess.run([_script(command[0])] + [str(a) for a in command[1:]], env=env)
+    if result.returncode != 0:
+        raise LUnetError(f"the benchmark step failed (exit {result.returncode}, its error above); the trained models "
+                         f"are kept: fix that and run the demo again (it reuses them)")
+    return output

@@ -291,7 +291,8 @@ def _mismatched_labels(planned_dataset, tmp_path):
     return str(labels)
 
 
-@pytest.mark.parametrize("case", ["repeats", "reference", "device", "images_alone", "mismatched_cases"])
+@pytest.mark.parametrize("case", ["repeats", "reference", "device", "images_alone", "mismatched_cases",
+                                  "model_name", "models_and_filters"])
 def test_bad_benchmark_input_is_one_error_line_and_writes_nothing(case, planned_dataset, bad_input_env, tmp_path):
     images = os.path.join(planned_dataset.raw, "imagesTs")
     extra, expected = {
@@ -301,6 +302,9 @@ def test_bad_benchmark_input_is_one_error_line_and_writes_nothing(case, planned_
         "images_alone": (["--test-images", images], "--test-images and --test-labels go together"),
         "mismatched_cases": (["--test-images", images, "--test-labels", _mismatched_labels(planned_dataset, tmp_path)]
                              if case == "mismatched_cases" else [], "images without labels: case_ts001"),
+        "model_name": (["--models", "LUnet16"], "--models LUnet16: give results folder names TRAINER__PLANS__"),
+        "models_and_filters": (["--models", "nnUNetTrainer_smoke__nnUNetPlans__3d_fullres", "-tr", "nnUNetTrainer"],
+                               "--models names the models exactly: leave out -tr and -p"),
     }[case]
     out = tmp_path / "out"
     result = run(["nnunet-lunet", "benchmark", "-d", planned_dataset.dataset_id, "-c", "3d_fullres", "-o", out,

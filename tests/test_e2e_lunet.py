@@ -15,20 +15,22 @@ def _check_validation(fold_folder, preprocessed):
     assert summary_cases(summary) == validation_cases(fold_folder, preprocessed)
 
 
-@pytest.mark.parametrize("configuration", ["3d_fullres", "2d"])
-def test_train_predict_evaluate_lunet(planned_dataset, train, configuration, tmp_path):
-    fold = train(configuration, "nnUNetTrainerLUnet_smoke")
+# (3d with LUnet16, the model other tests train too, so that the session trains one model fewer)
+@pytest.mark.parametrize("configuration, trainer, width", [("3d_fullres", "nnUNetTrainerLUnet16_smoke", 16),
+                                                           ("2d", "nnUNetTrainerLUnet_smoke", 32)])
+def test_train_predict_evaluate_lunet(planned_dataset, train, configuration, trainer, width, tmp_path):
+    fold = train(configuration, trainer)
     checkpoint = torch.load(os.path.join(fold, "checkpoint_final.pth"), map_location="cpu", weights_only=False)
-    assert checkpoint["trainer_name"] == "nnUNetTrainerLUnet_smoke"
+    assert checkpoint["trainer_name"] == trainer
     assert checkpoint["current_epoch"] == 2  # the smoke budget: 2 epochs
     convs = [v for k, v in checkpoint["network_weights"].items()
              if k.endswith("conv.weight") and not k.startswith("decoder.encoder")]
-    assert convs and all(w.shape[0] == 32 for w in convs)  # LUnet: 32 channels in every conv
+    assert convs and all(w.shape[0] == width for w in convs)  # LUnet: the same width in every conv
     _check_validation(fold, planned_dataset.preprocessed)
 
     out = tmp_path / "pred"
     run(["nnUNetv2_predict", "-i", os.path.join(planned_dataset.raw, "imagesTs"), "-o", out, "-d",
-         planned_dataset.dataset_id, "-c", configuration, "-f", 0, "-tr", "nnUNetTrainerLUnet_smoke", "-device",
+         planned_dataset.dataset_id, "-c", configuration, "-f", 0, "-tr", trainer, "-device",
          "cpu", "-npp", 1, "-nps", 1], planned_dataset.env)
     assert sorted(f for f in os.listdir(out) if f.endswith(".nii.gz")) == ["case_ts000.nii.gz", "case_ts001.nii.gz"]
     run(["nnUNetv2_evaluate_simple", os.path.join(planned_dataset.raw, "labelsTs"), out, "-l", 1, 2],

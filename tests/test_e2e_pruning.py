@@ -100,9 +100,9 @@ def test_prune_resume_predict_export_retrain(planned_dataset, train, prunable_pl
 
 
 def test_export_refuses_a_run_that_never_pruned(planned_dataset, train):
-    train("3d_fullres", "nnUNetTrainerLUnet_smoke")
+    train("3d_fullres", "nnUNetTrainerLUnet16_smoke")
     result = run(["nnunet-lunet", "export-pruned", "-d", planned_dataset.dataset_id, "-c", "3d_fullres", "-tr",
-                  "nnUNetTrainerLUnet_smoke"], planned_dataset.env, check=False)
+                  "nnUNetTrainerLUnet16_smoke"], planned_dataset.env, check=False)
     assert result.returncode == 2 and "not a pruning run" in result.stderr
 
 

@@ -1,5 +1,10 @@
 """``nnunet-lunet benchmark``: every trained model of a configuration and its variants, side by side."""
 
+from typing import List, Optional, Tuple
+
+from nnunet_lunet.benchmark.discovery import parse_model_folder
+from nnunet_lunet.errors import LUnetError
+
 HELP = "benchmark trained models side by side: parameters, MACs, memory, latency, epoch time, Dice; table and plots"
 
 
@@ -16,6 +21,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("-f", "--folds", nargs="+", default=None, help="folds (default: every fold_N present)")
     p.add_argument("-tr", "--trainers", nargs="+", default=None, help="only these trainers (default: all)")
     p.add_argument("-p", "--plans", nargs="+", default=None, help="only these plans (default: all)")
+    p.add_argument("-m", "--models", nargs="+", default=None, metavar="TRAINER__PLANS__CONFIGURATION",
+                   help="exactly these results folders, in this order, instead of every one found (a missing one "
+                        "becomes a failed row)")
     p.add_argument("-o", "--output", default=None, help="output folder (default: "
                                                         "$nnUNet_results/<dataset>/lunet_benchmark_<configuration>)")
     p.add_argument("--overwrite", action="store_true", help="replace the benchmark files of an existing output folder")
@@ -44,7 +52,7 @@ def command_line(args) -> str:
     if sys.argv[1:2] == ["benchmark"]:
         return shlex.join(["nnunet-lunet"] + sys.argv[1:])
     parts = ["nnunet-lunet", "benchmark", "-d", str(args.dataset), "-c", args.configuration]
-    for flag, value in (("-f", args.folds), ("-tr", args.trainers), ("-p", args.plans)):
+    for flag, value in (("-f", args.folds), ("-tr", args.trainers), ("-p", args.plans), ("-m", args.models)):
         parts += [flag, *map(str, value)] if value else []
     for flag, value in (("-o", args.output), ("--checkpoint", args.checkpoint), ("--repeats", args.repeats),
                         ("--warmup", args.warmup), ("--test-images", args.test_images),
@@ -55,10 +63,28 @@ def command_line(args) -> str:
     return shlex.join(parts + flags)
 
 
+def parse_models(names: Optional[List[str]]) -> Optional[List[Tuple[str, str, str]]]:
+    """``--models`` as ``(trainer, plans, configuration)`` tuples; LUnetError for a name of another form."""
+    if names is None:
+        return None
+    models = []
+    for name in names:
+        parsed = parse_model_folder(name)
+        if parsed is None:
+            raise LUnetError(f"--models {name}: give results folder names TRAINER__PLANS__CONFIGURATION, e.g. "
+                             f"nnUNetTrainerLUnet16__nnUNetPlans__3d_fullres")
+        models.append(parsed)
+    return models
+
+
 def run(args) -> int:
     from nnunet_lunet.benchmark.runner import run_benchmark
 
+    models = parse_models(args.models)
+    if models is not None and (args.trainers or args.plans):
+        raise LUnetError("--models names the models exactly: leave out -tr and -p")
     run_benchmark(args.dataset, args.configuration, folds=args.folds, trainers=args.trainers, plans=args.plans,
+                  models=models,
                   output=args.output, overwrite=args.overwrite, checkpoint=args.checkpoint, repeats=args.repeats,
                   warmup=args.warmup, test_images=args.test_images, test_labels=args.test_labels,
                   reference=args.reference, device=args.device, mirroring=not args.disable_tta,
