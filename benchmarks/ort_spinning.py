@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_networks import load_plans_and_dataset  # noqa: E402
 from bench_runtimes import _networks  # noqa: E402
 
+
 def _timed_after(target: Callable[[], object], before: Callable[[], object], repeats: int) -> List[float]:
     for _ in range(2):
         before()
@@ -41,15 +42,10 @@ def _timed_after(target: Callable[[], object], before: Callable[[], object], rep
 
 
 def _ort_run(path: str, x, threads: int, spinning: bool) -> Callable[[], object]:
-    import onnxruntime as ort
+    from nnunet_lunet.deploy.onnx_graph import ort_session, run_session
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
-    session = ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
-    array = x.numpy()
-    return lambda: session.run(None, {session.get_inputs()[0].name: array})
+    session, array = ort_session(path, threads=threads, spinning=spinning), x.numpy()
+    return lambda: run_session(session, array)
 
 
 def measure(plans: dict, configuration: str, dataset_json: dict, variants, threads: int,

@@ -16,7 +16,8 @@ Steps, each skipped when its result is already there (so an interrupted demo pic
    network (the reference), LUnet16, LUnet8, the equal-size U-Net and a STAMP pruning run (the ``_smoke`` trainers,
    budget set through ``NNUNET_LUNET_EPOCHS``/``ITERATIONS``/``VAL_ITERATIONS``);
 4. ``nnunet-lunet benchmark --models`` over exactly those models, the default network as reference, with the
-   held-out cases as test set when there are any (a subprocess with the demo's nnU-Net folders, like every step).
+   held-out cases as test set when there are any, on the CPU (a subprocess with the demo's nnU-Net folders, like
+   every step).
 
 A model already trained with the same budget is reused; one trained with another budget, or unfinished, is never
 overwritten without ``overwrite``.
@@ -32,6 +33,7 @@ from typing import Dict, List, Optional, Tuple
 
 from tqdm import tqdm
 
+from nnunet_lunet.benchmark.runner import default_output
 from nnunet_lunet.datasets import RESENC_PLANNERS, load_plans, require_env, require_preprocessed, resolve_dataset
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.synthetic import make_synthetic_dataset
@@ -181,6 +183,12 @@ def check_retrainable(env: Dict[str, str], dataset_name: str, settings: DemoSett
     return todo
 
 
+def train_command(dataset_name: str, settings: DemoSettings, model: DemoModel) -> List[str]:
+    """Step 3 for one model: its ``nnUNetv2_train`` command (the budget goes in the environment, ``Budget.env``)."""
+    return ["nnUNetv2_train", dataset_name, settings.configuration + model.configuration_suffix, settings.fold, "-tr",
+            model.trainer, "-p", settings.demo_plans, "-device", "cpu"]
+
+
 def train_models(dataset_name: str, settings: DemoSettings, env: Dict[str, str]) -> None:
     """Step 3: train every demo model not yet trained with this budget."""
     train_env = dict(env, **settings.budget.env())
@@ -192,8 +200,8 @@ def train_models(dataset_name: str, settings: DemoSettings, env: Dict[str, str])
             continue
         tqdm.write(f"[demo] training {model.label} ({model.trainer}, {config}, {settings.budget.epochs} epochs x "
                    f"{settings.budget.iterations} iterations, batch {DEMO_BATCH_SIZE})")
-        _run(["nnUNetv2_train", dataset_name, config, settings.fold, "-tr", model.trainer, "-p", settings.demo_plans,
-              "-device", "cpu"], train_env, os.path.join(settings.workdir, f"train_{model.trainer}__{config}.log"))
+        _run(train_command(dataset_name, settings, model), train_env,
+             os.path.join(settings.workdir, f"train_{model.trainer}__{config}.log"))
 
 
 def demo_environment(workdir: str, use_user_folders: bool) -> Dict[str, str]:
@@ -209,10 +217,10 @@ def demo_environment(workdir: str, use_user_folders: bool) -> Dict[str, str]:
 
 def benchmark_command(dataset_name: str, settings: DemoSettings, env: Dict[str, str]) -> Tuple[List[str], str]:
     """Step 4 as ``(nnunet-lunet benchmark command, its output folder)``: the demo's models exactly, the first as
-    the reference, the held-out cases as test set when the dataset has them, no test-time mirroring (it costs 8x
-    in 3D: too slow for a CPU demo)."""
+    the reference, the held-out cases as test set when the dataset has them, on the CPU like the training (also
+    where a GPU is present), no test-time mirroring (it costs 8x in 3D: too slow for a CPU demo)."""
     output = (os.path.join(settings.workdir, "benchmark") if settings.dataset is None else
-              os.path.join(env["nnUNet_results"], dataset_name, f"lunet_benchmark_{settings.configuration}"))
+              default_output(dataset_name, settings.configuration, env["nnUNet_results"]))
     models = ["__".join((m.trainer, settings.demo_plans, settings.configuration + m.configuration_suffix))
               for m in DEMO_MODELS]
     command = ["nnunet-lunet", "benchmark", "-d", dataset_name, "-c", settings.configuration, "-f", settings.fold,

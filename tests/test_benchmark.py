@@ -206,6 +206,25 @@ def test_model_discovery_and_reference_rules(tmp_path):
         "nnUNetTrainerLeanRecipe_smoke__nnUNetPlans__3d_fullres"
 
 
+def test_an_exact_model_list_keeps_its_order_and_its_missing_models(tmp_path):
+    from nnunet_lunet.benchmark.discovery import check_models, discover_models
+    from nnunet_lunet.errors import LUnetError
+
+    for name in ("A__P__3d_fullres", "B__P__3d_fullres_lunet16", "C__P__3d_fullres"):
+        os.makedirs(tmp_path / name)
+    wanted = [("B", "P", "3d_fullres_lunet16"), ("Missing", "P", "3d_fullres"), ("A", "P", "3d_fullres")]
+    check_models(wanted, "3d_fullres", None, None)
+    found = discover_models(str(tmp_path), "3d_fullres", models=wanted)
+    assert [m.name for m in found] == ["B__P__3d_fullres_lunet16", "Missing__P__3d_fullres", "A__P__3d_fullres"]
+    assert [os.path.isdir(m.folder) for m in found] == [True, False, True]  # the missing one: a failed row later
+    for models, trainers, message in (
+            (wanted[:1] * 2, None, "names B__P__3d_fullres_lunet16 more than once"),
+            ([("A", "P", "2d")], None, "A__P__2d: not configuration 3d_fullres or a variant of it"),
+            (wanted, ["A"], "leave out -tr and -p")):
+        with pytest.raises(LUnetError, match=message):
+            check_models(models, "3d_fullres", trainers, None)
+
+
 def test_widths_plot_of_a_pruning_log(tmp_path):
     from nnunet_lunet.benchmark.plots import plot_widths, width_trajectories
 

@@ -1,4 +1,4 @@
-"""The command line itself: its parser is built without importing torch (1.3 s per call: ``--help`` and every
+"""The command line itself: its parser is built without importing torch (1.3-1.7 s per call: ``--help`` and every
 refused command would pay it)."""
 
 import subprocess

@@ -8,7 +8,8 @@ Rules:
   (``3d_fullres`` covers ``3d_fullres_lunet16``, ``3d_fullres_scaled25``, ``3d_fullres_pruned_...``).
 - ``trainers`` / ``plans`` (each None = all) keep only models with those exact names; ``models`` (a list of
   ``(trainer, plans, configuration)``) keeps exactly those, in that order, missing ones included (the demo
-  passes its own list; a model it names that is not there becomes a failed row).
+  passes its own list; a model it names that is not there becomes a failed row). ``models`` excludes ``trainers``
+  and ``plans``, names each model once and only configurations the rule above covers (``check_models``).
 - Folds: the requested ones (``0``..``N`` or ``all``); by default every ``fold_N`` / ``fold_all`` folder present.
 - The reference for ratio columns: the one named, else nnU-Net's default network trained with the LUnet trainers'
   recipe (trainer ``nnUNetTrainerLeanRecipe``, else ``nnUNetTrainerLeanRecipe_smoke``), so that rows differ in the
@@ -53,6 +54,21 @@ def parse_model_folder(name: str) -> Optional[Tuple[str, str, str]]:
 def is_configuration_or_variant(name: str, configuration: str) -> bool:
     """``3d_fullres_lunet16`` is a variant of ``3d_fullres``; ``3d_fullres`` is itself; ``3d_lowres`` is neither."""
     return name == configuration or name.startswith(configuration + "_")
+
+
+def check_models(models: Sequence[Tuple[str, str, str]], configuration: str, trainers: Optional[Sequence[str]],
+                 plans: Optional[Sequence[str]]) -> None:
+    """LUnetError unless an exact model list follows the module rules."""
+    if trainers or plans:
+        raise LUnetError("--models names the models exactly: leave out -tr and -p")
+    names = ["__".join(m) for m in models]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise LUnetError(f"--models names {', '.join(twice)} more than once: name each model once")
+    other = [n for n, m in zip(names, models) if not is_configuration_or_variant(m[2], configuration)]
+    if other:
+        raise LUnetError(f"--models {', '.join(other)}: not configuration {configuration} or a variant of it; "
+                         f"benchmark it with -c set to its configuration")
 
 
 def discover_models(results_folder: str, configuration: str, trainers: Optional[Sequence[str]] = None,

@@ -3,8 +3,8 @@
 Rules:
 
 - Input problems are ``LUnetError``s raised before any measurement: unknown dataset, a requested plans that does not
-  exist (or, without ``plans``, a dataset none of whose models' plans exist in ``nnUNet_preprocessed``), no model
-  found, a non-empty output folder without ``overwrite``, bad ``repeats``/``warmup``/folds/device, test folders that
+  exist (or, without ``plans``, a dataset none of whose models' plans exist in ``nnUNet_preprocessed``), an exact
+  ``models`` list against ``discovery.check_models``, no model found, a non-empty output folder without ``overwrite``, bad ``repeats``/``warmup``/folds/device, test folders that
   are missing, given alone or hold different cases, a ``reference`` that is not among the models.
 - Each (model, fold) becomes one row. A row that cannot be measured (no fold, no checkpoint, no
   ``validation/summary.json``, an exception while building or measuring) gets status ``failed: <reason>`` with the
@@ -31,9 +31,10 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from nnunet_lunet.benchmark.discovery import (STANDARD_TRAINERS, TrainedModel, discover_models, list_folds,
-                                              normalise_folds, pick_reference)
+from nnunet_lunet.benchmark.discovery import (STANDARD_TRAINERS, TrainedModel, check_models, discover_models,
+                                              list_folds, normalise_folds, pick_reference)
 from nnunet_lunet.benchmark.training_setup import flag_differences, read_training_setup
+from nnunet_lunet.datasets import load_plans, plans_file, require_env, resolve_dataset
 from nnunet_lunet.errors import LUnetError
 
 OUTPUT_FILES = ("benchmark.md", "benchmark.csv", "dice_vs_params.png", "latency_vs_dice.png", "benchmark.log")
@@ -42,9 +43,10 @@ DEFAULT_WARMUP = 2
 FINAL_CHECKPOINT = "checkpoint_final.pth"
 
 
-def default_output(dataset_name: str, configuration: str) -> str:
-    from nnunet_lunet.datasets import require_env
-    return os.path.join(require_env("nnUNet_results"), dataset_name, f"lunet_benchmark_{configuration}")
+def default_output(dataset_name: str, configuration: str, results_root: Optional[str] = None) -> str:
+    """``<results_root>/<dataset>/lunet_benchmark_<configuration>``; ``results_root`` defaults to ``nnUNet_results``."""
+    return os.path.join(results_root or require_env("nnUNet_results"), dataset_name,
+                        f"lunet_benchmark_{configuration}")
 
 
 def prepare_output(folder: str, overwrite: bool) -> None:
@@ -66,7 +68,6 @@ def prepare_output(folder: str, overwrite: bool) -> None:
 
 
 def _check_plans(dataset_name: str, plans: Optional[Sequence[str]], models: Sequence[TrainedModel]) -> None:
-    from nnunet_lunet.datasets import load_plans, plans_file
     if plans:
         for p in plans:
             load_plans(dataset_name, p)
@@ -297,7 +298,6 @@ def run_benchmark(dataset: str, configuration: str, folds: Optional[Sequence] = 
     the files' paths to stdout.
     """
     from nnunet_lunet.benchmark.test_set import check_test_cases, check_test_folders
-    from nnunet_lunet.datasets import require_env, resolve_dataset
 
     if int(repeats) < 1:
         raise LUnetError(f"--repeats {repeats}: give at least 1 timed run")
@@ -307,6 +307,8 @@ def run_benchmark(dataset: str, configuration: str, folds: Optional[Sequence] = 
     folds = normalise_folds(folds)
     dataset_name = resolve_dataset(dataset)
     results = os.path.join(require_env("nnUNet_results"), dataset_name)
+    if models is not None:
+        check_models(models, configuration, trainers, plans)
     found = discover_models(results, configuration, trainers, plans, models)
     _check_plans(dataset_name, plans, found)
     if test_images is not None:

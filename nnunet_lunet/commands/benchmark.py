@@ -3,6 +3,7 @@
 from typing import List, Optional, Tuple
 
 from nnunet_lunet.benchmark.discovery import parse_model_folder
+from nnunet_lunet.benchmark.runner import run_benchmark
 from nnunet_lunet.errors import LUnetError
 
 HELP = "benchmark trained models side by side: parameters, MACs, memory, latency, epoch time, Dice; table and plots"
@@ -78,13 +79,8 @@ def parse_models(names: Optional[List[str]]) -> Optional[List[Tuple[str, str, st
 
 
 def run(args) -> int:
-    from nnunet_lunet.benchmark.runner import run_benchmark
-
-    models = parse_models(args.models)
-    if models is not None and (args.trainers or args.plans):
-        raise LUnetError("--models names the models exactly: leave out -tr and -p")
     run_benchmark(args.dataset, args.configuration, folds=args.folds, trainers=args.trainers, plans=args.plans,
-                  models=models,
+                  models=parse_models(args.models),
                   output=args.output, overwrite=args.overwrite, checkpoint=args.checkpoint, repeats=args.repeats,
                   warmup=args.warmup, test_images=args.test_images, test_labels=args.test_labels,
                   reference=args.reference, device=args.device, mirroring=not args.disable_tta,

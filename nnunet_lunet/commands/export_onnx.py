@@ -2,7 +2,7 @@
 
 import argparse
 
-from nnunet_lunet.deploy import PARITY_TOLERANCE
+from nnunet_lunet.deploy.export import PARITY_TOLERANCE
 
 HELP = "export a trained model (LUnet, pruned or nnU-Net's default) as an ONNX graph with its plans, for predict"
 

@@ -4,8 +4,5 @@ Modules: ``onnx_graph`` (exporting a network to an ONNX graph, ONNX Runtime sess
 stand-in for the network inside nnU-Net's predictor), ``parity`` (PyTorch vs ONNX Runtime on one patch),
 ``model_folder`` (the exported folder's layout and ``export.json``), ``export`` (``nnunet-lunet export-onnx``),
 ``predict`` (``nnunet-lunet predict``). ``onnx``/``onnxruntime`` are imported inside functions, so importing this
-package costs nothing (the CLI builds its parser from it without importing torch).
+package costs nothing.
 """
-
-# Largest absolute logit difference between PyTorch and the exported graph that export-onnx accepts (``parity``).
-PARITY_TOLERANCE = 1e-3

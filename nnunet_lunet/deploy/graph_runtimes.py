@@ -15,7 +15,7 @@ Rules:
   ``LUnetError`` naming that command; ``available_runtimes()`` lists what can run here.
 - Why OpenVINO: on MSD Hippocampus (2 cores, other processes stopped) it ran every width faster than ONNX Runtime
   (``benchmarks/hippocampus/runtimes_openvino.md``, one 40x56x40 patch: LUnet16 85 vs 111 ms, LUnet8 44 vs 49 ms,
-  default 331 vs 432 ms; trained models per case in ``benchmark.md``: LUnet16 56 vs 130 ms).
+  default 331 vs 432 ms; trained models per case in ``benchmark.md``: LUnet16 39 vs 72 ms, default 176 vs 267 ms).
 """
 
 from functools import lru_cache

@@ -55,7 +55,7 @@ def export_graph(network: nn.Module, example: torch.Tensor, path: str) -> None:
                           output_names=[OUTPUT_NAME], dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: axes})
 
 
-def ort_session(path: str, threads: int = 0, optimization: str = "basic"):
+def ort_session(path: str, threads: int = 0, optimization: str = "basic", spinning: bool = False):
     """An ONNX Runtime CPU session of the graph at ``path``.
 
     Default optimisation level "basic": on MSD Hippocampus (2 idle cores, benchmarks/hippocampus/runtimes.md) it was
@@ -70,7 +70,8 @@ def ort_session(path: str, threads: int = 0, optimization: str = "basic"):
     # No busy-waiting: with spinning on (ONNX Runtime's default) its threads kept the cores busy for 10-50 ms after
     # every run, which slowed whatever ran next (nnU-Net's sliding-window code, or another model in the benchmark) by
     # up to 2x; off, ONNX Runtime itself was as fast or faster (benchmarks/hippocampus/ort_spinning.md).
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # (``spinning=True``: ONNX Runtime's default, for measuring what turning it off changes, benchmarks/ort_spinning.py)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
     options.graph_optimization_level = {
         "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL, "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
         "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
