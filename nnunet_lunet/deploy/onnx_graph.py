@@ -58,9 +58,9 @@ def export_graph(network: nn.Module, example: torch.Tensor, path: str) -> None:
 def ort_session(path: str, threads: int = 0, optimization: str = "basic", spinning: bool = False):
     """An ONNX Runtime CPU session of the graph at ``path``.
 
-    Default optimisation level "basic": on MSD Hippocampus (2 idle cores, benchmarks/hippocampus/runtimes.md) it was
-    faster than "all" for every width (LUnet16 122 vs 150 ms, LUnet8 57 vs 80 ms, default 452 vs 482 ms per patch);
-    "all" adds layout transformations that do not pay off for thin 3D convolutions."""
+    Default optimisation level "basic": chosen when it looked faster than "all" for every width; re-measured with
+    spinning off and a shuffled order (benchmarks/hippocampus/ort_spinning.md), "basic", "extended" and "all" are
+    within each other's min-max range on MSD Hippocampus, so the cheapest to build stays the default."""
     import onnxruntime as ort
 
     if optimization not in OPTIMIZATION_LEVELS:
