@@ -103,11 +103,15 @@ def _script(name: str) -> str:
     return os.path.join(os.path.dirname(sys.executable), name)
 
 
+def _argv(args: List[object]) -> List[str]:
+    """A console script's command line: ``args[0]`` from this interpreter's bin folder, the rest as strings."""
+    return [_script(str(args[0]))] + [str(a) for a in args[1:]]
+
+
 def _run(args: List[str], env: Dict[str, str], log: str) -> None:
     """Run a console script, its output into ``log``; LUnetError naming the log if it fails."""
     with open(log, "w") as f:
-        result = subprocess.run([_script(args[0])] + [str(a) for a in args[1:]], env=env, stdout=f,
-                                stderr=subprocess.STDOUT)
+        result = subprocess.run(_argv(args), env=env, stdout=f, stderr=subprocess.STDOUT)
     if result.returncode != 0:
         raise LUnetError(f"{' '.join(str(a) for a in args)} failed (exit {result.returncode}); see {log}")
 
@@ -163,9 +167,13 @@ def ensure_demo_plans(dataset_name: str, settings: DemoSettings, env: Dict[str, 
          + (["--overwrite"] if settings.overwrite else []), env, os.path.join(settings.workdir, "plan.log"))
 
 
+def model_folder_name(settings: DemoSettings, model: DemoModel) -> str:
+    """The model's nnU-Net results folder name, ``TRAINER__PLANS__CONFIGURATION``."""
+    return f"{model.trainer}__{settings.demo_plans}__{settings.configuration}{model.configuration_suffix}"
+
+
 def fold_folder(env: Dict[str, str], dataset_name: str, settings: DemoSettings, model: DemoModel) -> str:
-    config = settings.configuration + model.configuration_suffix
-    return os.path.join(env["nnUNet_results"], dataset_name, f"{model.trainer}__{settings.demo_plans}__{config}",
+    return os.path.join(env["nnUNet_results"], dataset_name, model_folder_name(settings, model),
                         f"fold_{settings.fold}")
 
 
@@ -221,8 +229,7 @@ def benchmark_command(dataset_name: str, settings: DemoSettings, env: Dict[str, 
     where a GPU is present), no test-time mirroring (it costs 8x in 3D: too slow for a CPU demo)."""
     output = (os.path.join(settings.workdir, "benchmark") if settings.dataset is None else
               default_output(dataset_name, settings.configuration, env["nnUNet_results"]))
-    models = ["__".join((m.trainer, settings.demo_plans, settings.configuration + m.configuration_suffix))
-              for m in DEMO_MODELS]
+    models = [model_folder_name(settings, m) for m in DEMO_MODELS]
     command = ["nnunet-lunet", "benchmark", "-d", dataset_name, "-c", settings.configuration, "-f", settings.fold,
                "--models", *models, "--reference", models[0], "--repeats", settings.repeats, "--disable-tta",
                "--device", "cpu", "-o", output] + (["--overwrite"] if settings.overwrite else [])
@@ -256,7 +263,7 @@ def run_demo(settings: DemoSettings) -> str:
     command, output = benchmark_command(dataset_name, settings, env)
     print(f"[demo] {' '.join(str(a) for a in command)}", flush=True)
     # the table and the files' paths go to the terminal; an error is its own "error:" line above ours
-    result = subprocess.run([_script(command[0])] + [str(a) for a in command[1:]], env=env)
+    result = subprocess.run(_argv(command), env=env)
     if result.returncode != 0:
         raise LUnetError(f"the benchmark step failed (exit {result.returncode}, its error above); the trained models "
                          f"are kept: fix that and run the demo again (it reuses them)")

@@ -3,9 +3,9 @@
 ``--dataset`` mode on the session's generated, planned dataset (the shipped Hippocampus subset is exercised by
 ``test_thin_networks_learn``): the demo writes its batch-2 plans with the equal-size network, trains its five models
 with one recipe and benchmarks them on the held-out cases; here from nnU-Net's default plans in 3d_fullres
-(``test_demo_resenc.py`` tests what differs when the demo starts from the residual encoder preset M). Checked: every model trained and
-benchmarked with status ok at batch 2, the equal-size network at LUnet16's size, STAMP smaller than the network it
-started as, the plots.
+(``test_demo_resenc.py`` tests what differs when the demo starts from the residual encoder preset M). Checked: every
+model trained and benchmarked with status ok at batch 2, the equal-size network at LUnet16's size, STAMP smaller than
+the network it started as, the plots.
 """
 
 import csv

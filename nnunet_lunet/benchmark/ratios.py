@@ -3,9 +3,9 @@
 Rules: ratio = reference value / model value (2.0 = half the reference's parameters, MACs, memory or time; below 1 =
 bigger or slower), for the raw columns in ``RATIOS`` (ONNX Runtime latencies also against the reference's PyTorch
 latency, OpenVINO latencies, float32 and bfloat16, only against it). Each row is compared with the reference's row of
-the same fold, else with the reference's first successful row. Memory ratios use the peak over the after-imports baseline (the
-baseline is the same bare torch + nnU-Net process for every model). Cells stay empty when either value is missing
-or zero, or there is no successful reference row.
+the same fold, else with the reference's first successful row. Memory ratios use the peak over the after-imports
+baseline (the baseline is the same bare torch + nnU-Net process for every model). Cells stay empty when either value
+is missing or zero, or there is no successful reference row.
 """
 
 from typing import Callable, Dict, List, Optional

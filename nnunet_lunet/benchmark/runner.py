@@ -4,8 +4,9 @@ Rules:
 
 - Input problems are ``LUnetError``s raised before any measurement: unknown dataset, a requested plans that does not
   exist (or, without ``plans``, a dataset none of whose models' plans exist in ``nnUNet_preprocessed``), an exact
-  ``models`` list against ``discovery.check_models``, no model found, a non-empty output folder without ``overwrite``, bad ``repeats``/``warmup``/folds/device, test folders that
-  are missing, given alone or hold different cases, a ``reference`` that is not among the models.
+  ``models`` list against ``discovery.check_models``, no model found, a non-empty output folder without
+  ``overwrite``, bad ``repeats``/``warmup``/folds/device, test folders that are missing, given alone or hold
+  different cases, a ``reference`` that is not among the models.
 - Each (model, fold) becomes one row. A row that cannot be measured (no fold, no checkpoint, no
   ``validation/summary.json``, an exception while building or measuring) gets status ``failed: <reason>`` with the
   numbers measured before the failure; the other rows are still measured.

@@ -7,8 +7,8 @@ Rules:
   and export (segmentations, and with ``save_probabilities`` the same ``.npz``/``.pkl`` files ``nnUNetv2_predict``
   writes), run through ``predict_from_files`` with ``processes`` worker processes for preprocessing and export.
   With runtime ``onnxruntime``, ``openvino`` or ``openvino-bf16`` (optional, ``graph_runtimes``) only the network is
-  replaced, by ``onnx_graph.OnnxNetwork`` running the folder's graph; with ``torch`` the network is rebuilt from the folder's reduced checkpoint as ``nnUNetv2_predict`` rebuilds it. Inference runs on the
-  CPU.
+  replaced, by ``onnx_graph.OnnxNetwork`` running the folder's graph; with ``torch`` the network is rebuilt from the
+  folder's reduced checkpoint as ``nnUNetv2_predict`` rebuilds it. Inference runs on the CPU.
 - Checked before anything is written (``LUnetError``): the model folder (``model_folder.read_model_folder``), the
   input folder (it must hold images with the dataset's file ending), the output (an existing, non-empty folder needs
   ``overwrite``), ``step_size`` in (0, 1], ``processes`` >= 1, ``threads`` >= 0.
