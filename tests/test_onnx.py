@@ -146,21 +146,40 @@ def _segmentations(folder: str) -> dict:
             for f in sorted(os.listdir(folder)) if f.endswith(".nii.gz")}
 
 
-def _assert_probabilities_match(got: np.ndarray, expected: np.ndarray, case: str, bulk: float = 1e-4) -> None:
-    """99.9% of the values within ``bulk``, all within 1e-2: the same computation up to nnU-Net's float16 resolution.
+def _resolved_by_float16(folder: str, shape) -> np.ndarray:
+    """Where nnU-Net's sliding window keeps a voxel's logits to float16 precision: its Gaussian weight is a normal
+    float16 number.
 
-    nnU-Net's sliding window accumulates the Gaussian-weighted logits in float16 and divides by the summed weights,
-    so two runs whose logits differ by 1e-5 (PyTorch vs ONNX Runtime, see the parity check) can round a voxel one
-    float16 step apart. Relative to the voxel's weight that step is largest at the tile border, where the Gaussian
-    weights are smallest: there two nearly tied classes can move by up to ~1e-2 in probability, in a handful of voxels
-    (measured: max 8.7e-4 with mirroring, 2.4e-3 and 5.9e-3 without, the latter at the image border with two classes
-    nearly tied; 28 of 122880 values above 1e-4). So: 99.9% of the values within ``bulk`` (1e-4), every value within
-    1e-2.
+    nnU-Net multiplies each tile's logits by a Gaussian (sigma 1/8 of the patch, peak 10) and accumulates them in
+    float16. Towards the tile's corners the weight falls below float16's smallest normal number (2**-14) and keeps
+    only a few bits (nnU-Net floors it at the smallest subnormal, 6e-8): there two runs whose logits differ by 1e-5
+    round to different multiples of the weight, and the recovered logits can differ by a whole unit (measured: up to
+    0.115 in probability between OpenVINO and ONNX Runtime in a CI run; 18% of a tile is subnormal). Each test image
+    is exactly one tile (32x40x32, the plan's patch: no padding, one window), so a voxel's weight is the Gaussian's
+    value at the same position.
+    """
+    import torch
+    from nnunetv2.inference.sliding_window_prediction import compute_gaussian
+
+    patch = _record_plans(folder)["configurations"]["3d_fullres"]["patch_size"]
+    assert list(shape) == list(patch), f"expected each test image to be one tile of {patch}, got {list(shape)}"
+    gaussian = compute_gaussian(tuple(patch), sigma_scale=1. / 8, value_scaling_factor=10, dtype=torch.float16,
+                                device=torch.device("cpu"))
+    return gaussian.float().numpy() >= 2. ** -14
+
+
+def _assert_probabilities_match(got: np.ndarray, expected: np.ndarray, resolved: np.ndarray, case: str,
+                                bulk: float = 1e-4) -> None:
+    """99.9% of the values within ``bulk``, and every value within 1e-2 where nnU-Net's float16 accumulation keeps
+    the logits' precision (``resolved``, see ``_resolved_by_float16``): the same computation up to float16 rounding.
+
+    Where the weight is a normal float16, one rounding step moves a probability by ~1e-3 at most (measured max
+    4.7e-4, OpenVINO vs ONNX Runtime); in the subnormal corners a handful of values move by up to ~0.1.
     """
     assert got.shape == expected.shape, case
     diff = np.abs(got - expected)
-    assert np.quantile(diff, 0.999) < bulk and diff.max() < 1e-2, (case, float(np.quantile(diff, 0.999)),
-                                                                   float(diff.max()))
+    assert np.quantile(diff, 0.999) < bulk and diff.max(axis=0)[resolved].max() < 1e-2, (
+        case, float(np.quantile(diff, 0.999)), float(diff.max(axis=0)[resolved].max()))
 
 
 def _assert_segmentations_match(got: dict, expected: dict) -> None:
@@ -190,7 +209,8 @@ def test_predict_matches_nnunetv2_predict(exported, planned_dataset, tmp_path):
     expected, got = _probabilities(str(reference)), _probabilities(str(ours))
     assert sorted(got) == sorted(expected) == ["case_ts000", "case_ts001"]
     for case in expected:
-        _assert_probabilities_match(got[case], expected[case], case)
+        _assert_probabilities_match(got[case], expected[case], _resolved_by_float16(folder, got[case].shape[1:]),
+                                    case)
         with open(os.path.join(ours, case + ".pkl"), "rb") as f:
             assert set(pickle.load(f)) >= {"spacing"}  # nnU-Net's properties file beside the probabilities
     _assert_segmentations_match(_segmentations(str(ours)), _segmentations(str(reference)))
@@ -218,22 +238,24 @@ def test_predict_other_runtimes_match_onnxruntime(runtime, exported, planned_dat
     probabilities = _predict_with(("onnxruntime", runtime), folder, planned_dataset, tmp_path)
     got, expected = probabilities[runtime], probabilities["onnxruntime"]
     # OpenVINO's convolution kernels sum in another order than ONNX Runtime's, so more voxels land one float16 step
-    # apart in nnU-Net's accumulation (measured: 99.9th percentile 1.2e-4, max 7.7e-4; the issue asks for 1e-3)
+    # apart in nnU-Net's accumulation (measured: 99.9th percentile 1.2e-4; the issue asks for 1e-3)
     bulk = 1e-3 if runtime == "openvino" else 1e-4
     for case in expected:
-        _assert_probabilities_match(got[case], expected[case], case, bulk)
+        _assert_probabilities_match(got[case], expected[case], _resolved_by_float16(folder, got[case].shape[1:]),
+                                    case, bulk)
     _assert_segmentations_match(_segmentations(str(tmp_path / runtime)), _segmentations(str(tmp_path / "onnxruntime")))
 
 
 @pytest.mark.skipif(not bf16_supported(), reason="this CPU has no native bfloat16 (OpenVINO reports no BF16)")
 def test_predict_in_bfloat16_agrees_with_float32(exported, planned_dataset, tmp_path):
     """--runtime openvino-bf16 computes in bfloat16 (about 3 significant digits): 99% of its probabilities are within
-    0.01 of ONNX Runtime's float32 ones, at most 1% of the voxels are labelled otherwise, and, two voxels or more
-    inside the image, only where float32 was nearly undecided (top two probabilities within 0.1; measured 0.025).
+    0.01 of ONNX Runtime's float32 ones, at most 1% of the voxels are labelled otherwise, and, where nnU-Net's
+    float16 accumulation keeps the logits' precision, only where float32 was nearly undecided (top two probabilities
+    within 0.1; measured 0.025).
 
-    At the image border (here the tile border: each test image is one tile) nnU-Net weights the tile with the
-    smallest Gaussian values and accumulates in float16, which keeps few bits of such small numbers: there bf16's
-    small logit errors moved probabilities by up to 0.24 (smoke model, trained 10 steps). For LUnet16 trained on
+    In the tile's corners (here the image's: each test image is one tile) nnU-Net's Gaussian weight is a subnormal
+    float16 that keeps few bits (``_resolved_by_float16``): there bf16's small logit errors moved probabilities by up
+    to 0.24 (smoke model, trained 10 steps). For LUnet16 trained on
     Hippocampus 0.009% of the voxels were labelled otherwise (benchmarks/hippocampus/bf16_accuracy.md)."""
     folder, _ = exported
     probabilities = _predict_with(("onnxruntime", "openvino-bf16"), folder, planned_dataset, tmp_path)
@@ -244,8 +266,8 @@ def test_predict_in_bfloat16_agrees_with_float32(exported, planned_dataset, tmp_
         flipped = expected[case].argmax(axis=0) != got[case].argmax(axis=0)
         assert flipped.mean() <= 0.01, (case, float(flipped.mean()))
         second, first = np.sort(expected[case], axis=0)[-2:]
-        inside = (slice(2, -2),) * flipped.ndim
-        margins = (first - second)[inside][flipped[inside]]
+        resolved = _resolved_by_float16(folder, flipped.shape)
+        margins = (first - second)[resolved & flipped]
         assert margins.size == 0 or margins.max() < 0.1, (case, float(margins.max()))
 
 
