@@ -1,5 +1,9 @@
 """``run_benchmark``: every trained model of a configuration (and its variants), side by side.
 
+Which models: ``ModelSelection``; how they are measured: ``MeasureOptions``. ``run_benchmark`` checks the input,
+``measure_rows`` measures, ``_derive`` adds the computed columns, ``_write_outputs`` writes the files and
+``_print_outputs`` prints.
+
 Rules:
 
 - Input problems are ``LUnetError``s raised before any measurement: unknown dataset, a requested plans that does not
@@ -29,19 +33,81 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+import torch
+from tqdm import tqdm
+
+from nnunet_lunet.benchmark.cases import benchmark_case
 from nnunet_lunet.benchmark.discovery import (STANDARD_TRAINERS, TrainedModel, check_models, discover_models,
                                               list_folds, normalise_folds, pick_reference)
+from nnunet_lunet.benchmark.environment import describe_environment
+from nnunet_lunet.benchmark.latency import time_interleaved
+from nnunet_lunet.benchmark.memory import measure_memory
+from nnunet_lunet.benchmark.plots import plot_dice_vs_params, plot_latency_vs_dice, plot_widths
+from nnunet_lunet.benchmark.ratios import add_ratios
+from nnunet_lunet.benchmark.records import MissingRecord, pruning_overhead, read_epoch_times, read_validation_dice
+from nnunet_lunet.benchmark.report import format_table, markdown_report, write_csv
+from nnunet_lunet.benchmark.test_set import check_test_cases, check_test_folders, predict_and_evaluate
+from nnunet_lunet.benchmark.timers import forward_passes, row_timers, timing_columns
+from nnunet_lunet.benchmark.timing_checks import inconsistent_cases, mark_noise
+from nnunet_lunet.benchmark.trained_network import (fold_folder, label_names, load_predictor, network_input,
+                                                    trained_network)
 from nnunet_lunet.benchmark.training_setup import flag_differences, read_training_setup
 from nnunet_lunet.datasets import load_plans, plans_file, require_env, resolve_dataset
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.model_stats import count_macs, count_parameters
+from nnunet_lunet.plans_networks import load_dataset_json
+from nnunet_lunet.pruning.pruning_log import LOG_JSON, read_log
 
 OUTPUT_FILES = ("benchmark.md", "benchmark.csv", "dice_vs_params.png", "latency_vs_dice.png", "benchmark.log")
 TEST_PREDICTIONS = "test_predictions"
 DEFAULT_WARMUP = 2
 FINAL_CHECKPOINT = "checkpoint_final.pth"
+
+
+@dataclass(frozen=True)
+class ModelSelection:
+    """Which trained models become rows: every model ``discovery`` finds, narrowed by ``trainers`` and ``plans``, or
+    exactly ``models`` (``(trainer, plans, configuration)``, in this order); ``folds`` (default: every ``fold_N``
+    present); ``reference``: the model name the ratio columns divide by (default: ``discovery.pick_reference``)."""
+
+    folds: Optional[Sequence] = None
+    trainers: Optional[Sequence[str]] = None
+    plans: Optional[Sequence[str]] = None
+    models: Optional[Sequence[Tuple[str, str, str]]] = None
+    reference: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class MeasureOptions:
+    """How every row is measured, as given (``run_benchmark`` checks it and resolves it into ``Settings``):
+    ``mirroring`` is test-time mirroring in whole-case and test-set prediction (nnU-Net's default; off =
+    ``nnUNetv2_predict --disable_tta``); ``device`` defaults to CUDA when torch sees it, else the CPU."""
+
+    checkpoint: str = FINAL_CHECKPOINT
+    repeats: int = 5
+    warmup: int = DEFAULT_WARMUP
+    device: Optional[str] = None
+    mirroring: bool = True
+    test_images: Optional[str] = None
+    test_labels: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How every row is measured, resolved (a torch device, absolute paths, the output folder)."""
+
+    device: object  # torch.device
+    checkpoint: str
+    repeats: int
+    warmup: int
+    mirroring: bool
+    test_images: Optional[str]
+    test_labels: Optional[str]
+    output: str
+    preprocessed: str  # $nnUNet_preprocessed/<dataset>
 
 
 def default_output(dataset_name: str, configuration: str, results_root: Optional[str] = None) -> str:
@@ -78,11 +144,11 @@ def _check_plans(dataset_name: str, plans: Optional[Sequence[str]], models: Sequ
 
 def _file_ending(dataset_name: str) -> str:
     """The dataset's image file ending, from the ``dataset.json`` that planning copies to ``nnUNet_preprocessed``."""
-    from nnunet_lunet.plans_networks import load_dataset_json
     return load_dataset_json(dataset_name)["file_ending"]
 
 
-def _no_models_message(dataset_name: str, configuration: str, results: str, trainers, plans, models) -> str:
+def _no_models_message(dataset_name: str, configuration: str, results: str, selection: ModelSelection) -> str:
+    trainers, plans, models = selection.trainers, selection.plans, selection.models
     filters = "".join([f", trainers {' '.join(trainers)}" if trainers else "", f", plans {' '.join(plans)}"
                        if plans else "", f", models {', '.join('__'.join(m) for m in models)}" if models else ""])
     return (f"no trained model of {dataset_name} with configuration {configuration} (or a variant "
@@ -103,21 +169,6 @@ def _tasks(models: Sequence[TrainedModel], folds: Optional[List[str]]) -> List[T
     return [(m, f) for m in models for f in (folds if folds is not None else list_folds(m) or ["0"])]
 
 
-@dataclass(frozen=True)
-class Settings:
-    """How every row is measured (from ``run_benchmark``'s arguments)."""
-
-    device: object  # torch.device
-    checkpoint: str
-    repeats: int
-    warmup: int
-    mirroring: bool
-    test_images: Optional[str]
-    test_labels: Optional[str]
-    output: str
-    preprocessed: str  # $nnUNet_preprocessed/<dataset>
-
-
 def _fill_dice(row: Dict[str, object], prefix: str, dice) -> None:
     row[f"{prefix}_mean"] = dice.mean
     for key, value in dice.per_class.items():
@@ -128,9 +179,6 @@ def _training_records(row: Dict[str, object], model: TrainedModel, fold: str, ch
     """Training setup, validation Dice and epoch times; MissingRecord if the model, fold or checkpoint is missing.
     Without the final validation's summary (or for another checkpoint than the final one) the Dice cells stay empty
     and ``val_dice_note`` says why."""
-    from nnunet_lunet.benchmark.records import MissingRecord, pruning_overhead, read_epoch_times, read_validation_dice
-    from nnunet_lunet.benchmark.trained_network import fold_folder
-
     if not os.path.isdir(model.folder):
         raise MissingRecord(f"no model folder {model.folder}")
     folder = fold_folder(model.folder, fold)
@@ -157,17 +205,12 @@ def _training_records(row: Dict[str, object], model: TrainedModel, fold: str, ch
 
 
 def _size(network, shape) -> Dict[str, object]:
-    from nnunet_lunet.model_stats import count_macs, count_parameters
     return dict(in_channels=shape.in_channels, patch_size="x".join(map(str, shape.patch_size)),
                 batch_size=shape.batch_size, parameters=count_parameters(network),
                 macs_per_patch=int(count_macs(network, shape.in_channels, shape.patch_size)))
 
 
 def _memory(model: TrainedModel, fold: str, settings: Settings) -> Dict[str, object]:
-    import torch
-
-    from nnunet_lunet.benchmark.memory import measure_memory
-
     m = measure_memory(model.folder, fold, settings.checkpoint, str(settings.device), torch.get_num_threads())
     return dict(memory_method=m["method"], memory_after_imports_mib=m["after_imports_mib"],
                 memory_model_ready_mib=m["model_ready_mib"], memory_inference_peak_mib=m["inference_peak_mib"],
@@ -189,10 +232,6 @@ def prepare_row(row: Dict[str, object], model: TrainedModel, fold: str, settings
     """Fill ``row`` with the numbers that need no timing (training records, size, the case) and build its timers;
     exceptions propagate (the caller turns them into the row's status). ``row['label_names']`` gets ``{summary
     key: label name}``."""
-    from nnunet_lunet.benchmark.cases import benchmark_case
-    from nnunet_lunet.benchmark.timers import forward_passes, row_timers
-    from nnunet_lunet.benchmark.trained_network import label_names, load_predictor, network_input, trained_network
-
     _training_records(row, model, fold, settings.checkpoint)
     progress("building")
     predictor = load_predictor(model.folder, fold, settings.checkpoint, settings.device, settings.mirroring)
@@ -215,9 +254,6 @@ def time_rows(rows: Sequence[Dict[str, object]], prepared: Dict[int, PreparedRow
               on_round: Callable[[int], None] = lambda r: None) -> Dict[int, BaseException]:
     """Time every prepared row's timers interleaved (``latency.time_interleaved``) and fill the latency columns;
     returns ``{row index: error}`` for rows a timer failed in."""
-    from nnunet_lunet.benchmark.latency import time_interleaved
-    from nnunet_lunet.benchmark.timers import timing_columns
-
     calls = {(i, name): fn for i, p in prepared.items() for name, fn in p.timers.items()}
     timings, errors = time_interleaved(calls, settings.device, settings.repeats, settings.warmup, on_round)
     for (i, name), timing in timings.items():
@@ -228,8 +264,6 @@ def time_rows(rows: Sequence[Dict[str, object]], prepared: Dict[int, PreparedRow
 def finish_row(row: Dict[str, object], model: TrainedModel, fold: str, prepared: PreparedRow, settings: Settings,
                progress: Callable[[str], None] = lambda step: None) -> None:
     """Memory in a fresh process and, with test folders, the test set; exceptions propagate."""
-    from nnunet_lunet.benchmark.test_set import predict_and_evaluate
-
     progress("memory")
     row.update(_memory(model, fold, settings))
     if settings.test_images is not None:
@@ -241,9 +275,6 @@ def finish_row(row: Dict[str, object], model: TrainedModel, fold: str, prepared:
 
 
 def _widths_plot(row: Dict[str, object], model: TrainedModel, fold: str, output: str) -> Optional[str]:
-    from nnunet_lunet.benchmark.plots import plot_widths
-    from nnunet_lunet.pruning.pruning_log import LOG_JSON, read_log
-
     folder = os.path.join(model.folder, f"fold_{fold}")
     if not os.path.isfile(os.path.join(folder, LOG_JSON)):
         return None
@@ -255,23 +286,19 @@ def _widths_plot(row: Dict[str, object], model: TrainedModel, fold: str, output:
 
 
 def _failure_reason(error: BaseException) -> str:
-    from nnunet_lunet.benchmark.records import MissingRecord
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
     if isinstance(error, (MissingRecord, LUnetError)):
         return text
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _default_command_line(dataset, configuration, options: dict) -> str:
-    """``run_benchmark(...)`` with the arguments that differ from their defaults."""
-    import inspect
-    defaults = {k: p.default for k, p in inspect.signature(run_benchmark).parameters.items()}
-    given = ", ".join(f"{k}={v!r}" for k, v in options.items() if v != defaults.get(k))
-    return f"run_benchmark({dataset!r}, {configuration!r}" + (f", {given}" if given else "") + ")"
+def _call(obj) -> str:
+    """``Name(field=value, ...)`` with the fields that differ from their defaults."""
+    given = [f"{f.name}={getattr(obj, f.name)!r}" for f in fields(obj) if getattr(obj, f.name) != f.default]
+    return f"{type(obj).__name__}({', '.join(given)})"
 
 
 def _resolve_device(device: Optional[str]):
-    import torch
     name = device or ("cuda" if torch.cuda.is_available() else "cpu")
     try:
         resolved = torch.device(name)
@@ -284,65 +311,61 @@ def _resolve_device(device: Optional[str]):
     return resolved
 
 
-def run_benchmark(dataset: str, configuration: str, folds: Optional[Sequence] = None,
-                  trainers: Optional[Sequence[str]] = None, plans: Optional[Sequence[str]] = None,
-                  models: Optional[Sequence[Tuple[str, str, str]]] = None, output: Optional[str] = None,
-                  overwrite: bool = False, checkpoint: str = "checkpoint_final.pth", repeats: int = 5,
-                  warmup: int = DEFAULT_WARMUP, test_images: Optional[str] = None, test_labels: Optional[str] = None,
-                  reference: Optional[str] = None, device: Optional[str] = None, mirroring: bool = True,
+def run_benchmark(dataset: str, configuration: str, selection: ModelSelection = ModelSelection(),
+                  options: MeasureOptions = MeasureOptions(), output: Optional[str] = None, overwrite: bool = False,
                   command_line: Optional[str] = None, echo: bool = True) -> str:
     """Benchmark the models (see module rules); returns the output folder.
 
-    ``models``: exact ``(trainer, plans, configuration)`` list instead of discovery; ``mirroring``: test-time
-    mirroring in whole-case and test-set prediction (nnU-Net's default; off = ``nnUNetv2_predict --disable_tta``);
-    ``command_line``: what the report shows as the command (default: this call); ``echo``: print the table and
-    the files' paths to stdout.
+    ``command_line``: what the report shows as the command (default: this call); ``echo``: print the table, the
+    notes and the files' paths to stdout.
     """
-    from nnunet_lunet.benchmark.test_set import check_test_cases, check_test_folders
-
-    if int(repeats) < 1:
-        raise LUnetError(f"--repeats {repeats}: give at least 1 timed run")
-    if int(warmup) < 0:
-        raise LUnetError(f"--warmup {warmup}: give 0 or more warm-up runs")
-    check_test_folders(test_images, test_labels)
-    folds = normalise_folds(folds)
+    if int(options.repeats) < 1:
+        raise LUnetError(f"--repeats {options.repeats}: give at least 1 timed run")
+    if int(options.warmup) < 0:
+        raise LUnetError(f"--warmup {options.warmup}: give 0 or more warm-up runs")
+    check_test_folders(options.test_images, options.test_labels)
+    folds = normalise_folds(selection.folds)
     dataset_name = resolve_dataset(dataset)
     results = os.path.join(require_env("nnUNet_results"), dataset_name)
-    if models is not None:
-        check_models(models, configuration, trainers, plans)
-    found = discover_models(results, configuration, trainers, plans, models)
-    _check_plans(dataset_name, plans, found)
-    if test_images is not None:
-        check_test_cases(test_images, test_labels, _file_ending(dataset_name))
+    if selection.models is not None:
+        check_models(selection.models, configuration, selection.trainers, selection.plans)
+    found = discover_models(results, configuration, selection.trainers, selection.plans, selection.models)
+    _check_plans(dataset_name, selection.plans, found)
+    if options.test_images is not None:
+        check_test_cases(options.test_images, options.test_labels, _file_ending(dataset_name))
     if not any(os.path.isdir(m.folder) for m in found):
-        raise LUnetError(_no_models_message(dataset_name, configuration, results, trainers, plans, models))
-    ref = pick_reference(found, configuration, reference)
+        raise LUnetError(_no_models_message(dataset_name, configuration, results, selection))
+    ref = pick_reference(found, configuration, selection.reference)
     output = os.path.abspath(output or default_output(dataset_name, configuration))
-    command_line = command_line or _default_command_line(dataset, configuration, dict(
-        folds=folds, trainers=trainers, plans=plans, models=models, output=output, overwrite=overwrite,
-        checkpoint=checkpoint, repeats=repeats, warmup=warmup, test_images=test_images, test_labels=test_labels,
-        reference=reference, device=device, mirroring=mirroring))
-    torch_device = _resolve_device(device)
+    command_line = command_line or (f"run_benchmark({dataset!r}, {configuration!r}, {_call(selection)}, "
+                                    f"{_call(options)}, output={output!r}, overwrite={overwrite!r})")
+    device = _resolve_device(options.device)
     prepare_output(output, overwrite)
-    settings = Settings(device=torch_device, checkpoint=checkpoint, repeats=int(repeats), warmup=int(warmup),
-                        mirroring=mirroring, test_images=test_images and os.path.abspath(test_images),
-                        test_labels=test_labels and os.path.abspath(test_labels), output=output,
+    settings = Settings(device=device, checkpoint=options.checkpoint, repeats=int(options.repeats),
+                        warmup=int(options.warmup), mirroring=options.mirroring,
+                        test_images=options.test_images and os.path.abspath(options.test_images),
+                        test_labels=options.test_labels and os.path.abspath(options.test_labels), output=output,
                         preprocessed=os.path.join(require_env("nnUNet_preprocessed"), dataset_name))
-    return _benchmark(dataset_name, configuration, found, folds, ref, output, command_line, echo, settings)
-
-
-def _benchmark(dataset_name: str, configuration: str, found: Sequence[TrainedModel], folds: Optional[List[str]],
-               ref: Optional[TrainedModel], output: str, command_line: str, echo: bool, settings: Settings) -> str:
-    from tqdm import tqdm
-
-    from nnunet_lunet.benchmark.environment import describe_environment
-    from nnunet_lunet.benchmark.plots import plot_dice_vs_params, plot_latency_vs_dice
-    from nnunet_lunet.benchmark.ratios import add_ratios
-    from nnunet_lunet.benchmark.report import format_table, markdown_report, write_csv
-    from nnunet_lunet.benchmark.timing_checks import inconsistent_cases, mark_noise
-
     started = time.perf_counter()
     tasks = _tasks(found, folds)
+    rows = measure_rows(tasks, ref, configuration, settings)
+    widths_plots = _widths_plots(rows, tasks, output)
+    environment = describe_environment(settings.device, settings.repeats, settings.warmup, settings.checkpoint,
+                                       settings.mirroring)
+    derived = _derive(rows, ref, environment, settings.repeats)
+    notes = _notes(rows, ref, configuration, settings) + derived + [
+        f"measuring took {time.perf_counter() - started:.0f} s (wall time)"]
+    table = format_table(rows, {k: v for row in rows for k, v in row.get("label_names", {}).items()})
+    paths = _write_outputs(rows, table, notes, environment, f"{dataset_name} {configuration}", command_line, output,
+                           widths_plots)
+    if echo:
+        _print_outputs(table, notes, paths)
+    return output
+
+
+def measure_rows(tasks: Sequence[Tuple[TrainedModel, str]], ref: Optional[TrainedModel], configuration: str,
+                 settings: Settings) -> List[Dict[str, object]]:
+    """One row per (model, fold), measured in three passes (module rules); a row that fails gets its status."""
     several_folds = len({f for _, f in tasks}) > 1
     rows: List[Dict[str, object]] = [
         {"model": model.name, "trainer": model.trainer, "plans": model.plans, "configuration": model.configuration,
@@ -380,47 +403,61 @@ def _benchmark(dataset_name: str, configuration: str, found: Sequence[TrainedMod
         except Exception as error:  # noqa: BLE001
             fail(i, error)
     bar.close()
-    prepared.clear()
-    widths_plots: List[str] = []
+    return rows
+
+
+def _widths_plots(rows: Sequence[Dict[str, object]], tasks: Sequence[Tuple[TrainedModel, str]],
+                  output: str) -> List[str]:
+    """The widths plot of every row with a pruning log; a malformed log costs the plot, not the row."""
+    paths = []
     for row, (model, fold) in zip(rows, tasks):
         try:
             path = _widths_plot(row, model, fold, output)
-            widths_plots += [path] if path else []
-        except Exception as error:  # noqa: BLE001 - a malformed log costs the plot, not the row
+            paths += [path] if path else []
+        except Exception as error:  # noqa: BLE001
             tqdm.write(f"[benchmark] {model.name} fold {fold}: no widths plot ({_failure_reason(error)})",
                        file=sys.stderr)
+    return paths
 
-    environment = describe_environment(settings.device, settings.repeats, settings.warmup, settings.checkpoint,
-                                       settings.mirroring)
+
+def _derive(rows: Sequence[Dict[str, object]], ref: Optional[TrainedModel], environment: Dict[str, str],
+            repeats: int) -> List[str]:
+    """The columns computed from the measurements (environment, ratios, noise marks); returns the notes on rows
+    trained unlike the reference and on inconsistent case timings."""
     for row in rows:
         row.update(device=environment["device"], torch_threads=environment["torch threads"],
-                   torch_version=environment["torch"], repeats=settings.repeats)
-    add_ratios(rows, ref.name if ref is not None else None)
-    mark_noise(rows, ref.name if ref is not None else None)
-    unlike_reference = flag_differences(rows, ref.name if ref is not None else None)
-    title = f"{dataset_name} {configuration}"
+                   torch_version=environment["torch"], repeats=repeats)
+    ref_name = ref.name if ref is not None else None
+    add_ratios(rows, ref_name)
+    mark_noise(rows, ref_name)
+    return flag_differences(rows, ref_name) + inconsistent_cases(rows) + [
+        f"{r['model']} fold {r['fold']}: {r['val_dice_note']}" for r in rows if r.get("val_dice_note")]
+
+
+def _write_outputs(rows: Sequence[Dict[str, object]], table: str, notes: Sequence[str], environment: Dict[str, str],
+                   title: str, command_line: str, output: str, widths_plots: Sequence[str]) -> List[str]:
+    """Plots, CSV and the markdown report; returns their paths (report, CSV, plots)."""
     plots = [os.path.join(output, "dice_vs_params.png"), os.path.join(output, "latency_vs_dice.png")]
     plot_dice_vs_params(rows, plots[0], f"{title}: Dice vs parameters")
     plot_latency_vs_dice(rows, plots[1], f"{title}: Dice vs latency per patch")
     plots += widths_plots
-    write_csv(rows, os.path.join(output, "benchmark.csv"))
-    names = {k: v for row in rows for k, v in row.get("label_names", {}).items()}
-    table = format_table(rows, names)
-    notes = _notes(rows, ref, configuration, settings) + unlike_reference + inconsistent_cases(rows) + [
-        f"{r['model']} fold {r['fold']}: {r['val_dice_note']}" for r in rows if r.get("val_dice_note")] + [
-        f"measuring took {time.perf_counter() - started:.0f} s (wall time)"]
-    with open(os.path.join(output, "benchmark.md"), "w") as f:
+    report, csv = os.path.join(output, "benchmark.md"), os.path.join(output, "benchmark.csv")
+    write_csv(rows, csv)
+    with open(report, "w") as f:
         f.write(markdown_report(f"LUnet benchmark: {title}", command_line, environment, table, notes,
                                 [os.path.basename(p) for p in plots]))
-    if echo:
-        print(table)
-        for note in notes:
-            print(f"- {note}")
-        print(f"report: {os.path.join(output, 'benchmark.md')}")
-        print(f"csv: {os.path.join(output, 'benchmark.csv')}")
-        for p in plots:
-            print(f"plot: {p}")
-    return output
+    return [report, csv] + plots
+
+
+def _print_outputs(table: str, notes: Sequence[str], paths: Sequence[str]) -> None:
+    print(table)
+    for note in notes:
+        print(f"- {note}")
+    report, csv, *plots = paths
+    print(f"report: {report}")
+    print(f"csv: {csv}")
+    for p in plots:
+        print(f"plot: {p}")
 
 
 def _notes(rows: Sequence[Dict[str, object]], ref: Optional[TrainedModel], configuration: str,

@@ -3,7 +3,6 @@
 from typing import List, Optional, Tuple
 
 from nnunet_lunet.benchmark.discovery import parse_model_folder
-from nnunet_lunet.benchmark.runner import run_benchmark
 from nnunet_lunet.errors import LUnetError
 
 HELP = "benchmark trained models side by side: parameters, MACs, memory, latency, epoch time, Dice; table and plots"
@@ -79,10 +78,14 @@ def parse_models(names: Optional[List[str]]) -> Optional[List[Tuple[str, str, st
 
 
 def run(args) -> int:
-    run_benchmark(args.dataset, args.configuration, folds=args.folds, trainers=args.trainers, plans=args.plans,
-                  models=parse_models(args.models),
-                  output=args.output, overwrite=args.overwrite, checkpoint=args.checkpoint, repeats=args.repeats,
-                  warmup=args.warmup, test_images=args.test_images, test_labels=args.test_labels,
-                  reference=args.reference, device=args.device, mirroring=not args.disable_tta,
+    # imported here, not above: the runner imports torch and nnU-Net, which the parser (--help, usage errors) skips
+    from nnunet_lunet.benchmark.runner import MeasureOptions, ModelSelection, run_benchmark
+
+    selection = ModelSelection(folds=args.folds, trainers=args.trainers, plans=args.plans,
+                               models=parse_models(args.models), reference=args.reference)
+    options = MeasureOptions(checkpoint=args.checkpoint, repeats=args.repeats, warmup=args.warmup, device=args.device,
+                             mirroring=not args.disable_tta, test_images=args.test_images,
+                             test_labels=args.test_labels)
+    run_benchmark(args.dataset, args.configuration, selection, options, output=args.output, overwrite=args.overwrite,
                   command_line=command_line(args))
     return 0
