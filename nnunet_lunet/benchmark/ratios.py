@@ -1,33 +1,33 @@
 """Ratio columns: how many times smaller / faster a model is than the reference model.
 
 Rules: ratio = reference value / model value (2.0 = half the reference's parameters, MACs, memory or time; below 1 =
-bigger or slower), for the raw columns in ``RATIOS`` (ONNX Runtime latencies also against the reference's PyTorch
-latency, OpenVINO latencies, float32 and bfloat16, only against it). Each row is compared with the reference's row of
-the same fold, else with the reference's first successful row. Memory ratios use the peak over the after-imports
-baseline (the baseline is the same bare torch + nnU-Net process for every model). Cells stay empty when either value
-is missing or zero, or there is no successful reference row.
+bigger or slower), for the raw columns in ``RATIOS`` (latencies as ``runtimes.latency_ratios`` pairs them: a graph
+runtime's against the reference's PyTorch latency, ONNX Runtime's also against the reference's in ONNX Runtime). Each
+row is compared with the reference's row of the same fold, else with the reference's first successful row. Memory ratios
+use the peak over the after-imports baseline (the baseline is the same bare torch + nnU-Net process for every model).
+Cells stay empty when either value is missing or zero, or there is no successful reference row.
 """
 
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
-# ratio column -> raw column it compares, or (reference's column, model's column): ONNX Runtime latency against the
-# default network in PyTorch (the baseline users have today) and in ONNX Runtime
-RATIOS = {
-    "parameters_ratio": "parameters",
-    "macs_ratio": "macs_per_patch",
-    "latency_patch_ratio": "latency_patch_median_ms",
-    "latency_case_ratio": "latency_case_median_s",
-    "memory_train_ratio": "memory_train_delta_mib",
-    "memory_inference_ratio": "memory_inference_delta_mib",
-    "latency_patch_ort_vs_torch_ratio": ("latency_patch_median_ms", "latency_patch_ort_median_ms"),
-    "latency_patch_ort_vs_ort_ratio": "latency_patch_ort_median_ms",
-    "latency_case_ort_vs_torch_ratio": ("latency_case_median_s", "latency_case_ort_median_s"),
-    "latency_case_ort_vs_ort_ratio": "latency_case_ort_median_s",
-    "latency_patch_ov_vs_torch_ratio": ("latency_patch_median_ms", "latency_patch_ov_median_ms"),
-    "latency_case_ov_vs_torch_ratio": ("latency_case_median_s", "latency_case_ov_median_s"),
-    "latency_patch_ov16_vs_torch_ratio": ("latency_patch_median_ms", "latency_patch_ov16_median_ms"),
-    "latency_case_ov16_vs_torch_ratio": ("latency_case_median_s", "latency_case_ov16_median_s"),
-}
+from nnunet_lunet.benchmark.runtimes import PYTORCH, RUNTIMES, TIMERS, Runtime, latency_ratios
+
+
+def _median(timer: str) -> str:
+    runtime, what = TIMERS[timer]
+    return runtime.column(what)
+
+
+def _median_columns(runtime: Runtime) -> Dict[str, Union[str, Tuple[str, str]]]:
+    """A runtime's latency ratios as ``RATIOS`` entries (medians; one column where both sides are the same)."""
+    return {ratio: _median(ref) if ref == row else (_median(ref), _median(row))
+            for ratio, (ref, row) in latency_ratios(runtime).items()}
+
+
+# ratio column -> raw column it compares, or (reference's column, model's column)
+RATIOS = {"parameters_ratio": "parameters", "macs_ratio": "macs_per_patch", **_median_columns(PYTORCH),
+          "memory_train_ratio": "memory_train_delta_mib", "memory_inference_ratio": "memory_inference_delta_mib",
+          **{k: v for r in RUNTIMES if r is not PYTORCH for k, v in _median_columns(r).items()}}
 
 
 def _ratio(reference: object, value: object) -> Optional[float]:

@@ -37,7 +37,8 @@ import csv
 from typing import Dict, List, Optional, Sequence
 
 from nnunet_lunet.benchmark.ratios import RATIOS
-from nnunet_lunet.benchmark.timers import COLUMNS as LATENCY_COLUMNS
+from nnunet_lunet.benchmark.runtimes import COLUMNS as LATENCY_COLUMNS
+from nnunet_lunet.benchmark.runtimes import PYTORCH, RUNTIMES, graph_headings
 from nnunet_lunet.benchmark.training_setup import FIELDS
 from nnunet_lunet.tables import human, markdown_table
 
@@ -122,20 +123,9 @@ def display_rows(rows: Sequence[Dict[str, object]], label_names: Dict[str, str])
             "infer mem x": _ratio(r.get("memory_inference_ratio")),
             "patch ms (min-max)": _latency(r), "patch x": ratio("latency_patch_ratio"),
             "case s": _num(r.get("latency_case_median_s"), ".2f"), "case x": ratio("latency_case_ratio"),
-            "ORT patch ms": _num(r.get("latency_patch_ort_median_ms"), ".1f"),
-            "ORT patch x torch": ratio("latency_patch_ort_vs_torch_ratio"),
-            "ORT patch x ORT": ratio("latency_patch_ort_vs_ort_ratio"),
-            "ORT case s": _num(r.get("latency_case_ort_median_s"), ".2f"),
-            "ORT case x torch": ratio("latency_case_ort_vs_torch_ratio"),
-            "ORT case x ORT": ratio("latency_case_ort_vs_ort_ratio"),
-            "OV patch ms": _num(r.get("latency_patch_ov_median_ms"), ".1f"),
-            "OV patch x torch": ratio("latency_patch_ov_vs_torch_ratio"),
-            "OV case s": _num(r.get("latency_case_ov_median_s"), ".2f"),
-            "OV case x torch": ratio("latency_case_ov_vs_torch_ratio"),
-            "OV bf16 patch ms": _num(r.get("latency_patch_ov16_median_ms"), ".1f"),
-            "OV bf16 patch x torch": ratio("latency_patch_ov16_vs_torch_ratio"),
-            "OV bf16 case s": _num(r.get("latency_case_ov16_median_s"), ".2f"),
-            "OV bf16 case x torch": ratio("latency_case_ov16_vs_torch_ratio"),
+            **{heading: ratio(column) if fmt == "ratio" else _num(r.get(column), fmt)
+               for runtime in RUNTIMES if runtime is not PYTORCH
+               for heading, column, fmt in graph_headings(runtime)},
             "epoch s": _num(r.get("epoch_time_median_s"), ".1f"),
             "recipe": _recipe(r), "budget": str(r.get("budget") or ""),
             "differs from ref.": str(r.get("differs") or ""),

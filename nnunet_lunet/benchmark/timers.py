@@ -2,19 +2,20 @@
 
 Rules:
 
-- Timers of a row: ``patch`` (PyTorch forward on one standard-normal patch, batch 1, ``steps.inference_step``),
-  ``case`` (nnU-Net's ``predict_sliding_window_return_logits`` on the benchmark case, with the predictor's tile step
-  and mirroring), and on CPU, for every installed graph runtime (``deploy.graph_runtimes``: ONNX Runtime, and
-  OpenVINO when installed, and OpenVINO at bfloat16 where the CPU has it), ``patch_<rt>`` and ``case_<rt>``
-  (``rt``: ``ort``, ``ov``, ``ov16``): the same two with the network
-  exported to ONNX (``deploy.onnx_graph.export_graph``) and run by that runtime with as many intra-op threads as
-  torch uses, so all runtimes get the same cores. ``case_<rt>`` swaps the predictor's network for an
-  ``OnnxNetwork`` only for the duration of the call: everything but the forward passes is the same code. On CUDA
-  the graph runtimes' timers are absent and their columns stay empty.
+- Timers of a row: ``patch`` (PyTorch forward on one standard-normal patch, batch 1, ``steps.inference_step``), ``case``
+  (nnU-Net's ``predict_sliding_window_return_logits`` on the benchmark case, with the predictor's tile step and
+  mirroring), and on CPU, for every installed graph runtime (``deploy.graph_runtimes``: ONNX Runtime, and OpenVINO when
+  installed, and OpenVINO at bfloat16 where the CPU has it), ``patch<suffix>`` and ``case<suffix>``
+  (``runtimes.RUNTIMES``: ``_ort``, ``_ov``, ``_ov16``): the same two with the network exported to ONNX
+  (``deploy.onnx_graph.export_graph``) and run by that runtime with as many intra-op threads as torch uses, so all
+  runtimes get the same cores. ``case<suffix>`` swaps the predictor's network for an ``OnnxNetwork`` only for the duration
+  of the call: everything but the forward passes is the same code. On CUDA the graph runtimes' timers are absent and
+  their columns stay empty.
 - The ONNX graphs are written to ``graph_folder``, which the caller keeps until the timing is done.
 - ``forward_passes``: how many network calls the case costs (sliding-window tiles x mirrorings), so a case time below
   that many patch times shows a disturbed measurement rather than a fast case.
-- ``timing_columns`` turns a timer's ``Timing`` into its CSV columns (``COLUMNS``; patches in ms, cases in s).
+- ``timing_columns`` turns a timer's ``Timing`` into its CSV columns (``runtimes.COLUMNS``; patches in ms, cases
+  in s); ``timing_of`` reads it back.
 """
 
 import os
@@ -24,39 +25,24 @@ import numpy as np
 import torch
 
 from nnunet_lunet.benchmark.latency import Timing
+from nnunet_lunet.benchmark.runtimes import GRAPH_RUNTIMES, STATS, TIMERS, scale
 from nnunet_lunet.benchmark.steps import inference_step
 from nnunet_lunet.deploy.graph_runtimes import available_runtimes, graph_runner
 from nnunet_lunet.deploy.onnx_graph import OnnxNetwork, export_graph
 
-# timer -> (column prefix, unit suffix, scale from seconds)
-TIMERS = {
-    "patch": ("latency_patch", "ms", 1e3),
-    "case": ("latency_case", "s", 1.0),
-    "patch_ort": ("latency_patch_ort", "ms", 1e3),
-    "case_ort": ("latency_case_ort", "s", 1.0),
-    "patch_ov": ("latency_patch_ov", "ms", 1e3),
-    "case_ov": ("latency_case_ov", "s", 1.0),
-    "patch_ov16": ("latency_patch_ov16", "ms", 1e3),
-    "case_ov16": ("latency_case_ov16", "s", 1.0),
-}
-# graph runtime -> timer suffix
-RUNTIME_SUFFIX = {"onnxruntime": "ort", "openvino": "ov", "openvino-bf16": "ov16"}
-COLUMNS = [f"{prefix}_{stat}_{unit}" for prefix, unit, _ in TIMERS.values() for stat in ("median", "min", "max")]
-
-
 def timing_columns(timer: str, timing: Timing) -> Dict[str, float]:
-    prefix, unit, scale = TIMERS[timer]
-    return {f"{prefix}_median_{unit}": timing.median * scale, f"{prefix}_min_{unit}": timing.minimum * scale,
-            f"{prefix}_max_{unit}": timing.maximum * scale}
+    runtime, what = TIMERS[timer]
+    values = (timing.median, timing.minimum, timing.maximum)
+    return {runtime.column(what, stat): value * scale(what) for stat, value in zip(STATS, values)}
 
 
 def timing_of(row: Dict[str, object], timer: str) -> Timing:
     """The ``Timing`` back from a row's columns (for comparisons after the fact); KeyError if not measured."""
-    prefix, unit, scale = TIMERS[timer]
-    values = [row[f"{prefix}_{stat}_{unit}"] for stat in ("median", "min", "max")]
+    runtime, what = TIMERS[timer]
+    values = [row[runtime.column(what, stat)] for stat in STATS]
     if not all(isinstance(v, (int, float)) for v in values):
         raise KeyError(timer)
-    return Timing(*(v / scale for v in values), repeats=int(row.get("repeats") or 0))
+    return Timing(*(v / scale(what) for v in values), repeats=int(row.get("repeats") or 0))
 
 
 def forward_passes(predictor, image_shape: Sequence[int]) -> int:
@@ -92,9 +78,8 @@ def row_timers(predictor, network: torch.nn.Module, shape, image: torch.Tensor, 
     x = np.random.default_rng(0).standard_normal((1, shape.in_channels, *shape.patch_size)).astype(np.float32)
     path = os.path.join(graph_folder, "model.onnx")
     export_graph(network, torch.from_numpy(x), path)
-    for runtime in available_runtimes():
-        run = graph_runner(path, runtime, threads)
-        suffix = RUNTIME_SUFFIX[runtime]
-        timers[f"patch_{suffix}"] = lambda run=run: run(x)
-        timers[f"case_{suffix}"] = _swapped_network(predictor, OnnxNetwork(run), image)
+    for name in available_runtimes():
+        run, runtime = graph_runner(path, name, threads), GRAPH_RUNTIMES[name]
+        timers[runtime.timer("patch")] = lambda run=run: run(x)
+        timers[runtime.timer("case")] = _swapped_network(predictor, OnnxNetwork(run), image)
     return timers, {"ort_threads": threads}

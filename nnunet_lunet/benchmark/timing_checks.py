@@ -14,19 +14,9 @@ Rules:
 
 from typing import Dict, List, Optional, Sequence
 
-from nnunet_lunet.benchmark.ratios import RATIOS, reference_lookup
-from nnunet_lunet.benchmark.timers import TIMERS, timing_of
-
-# latency ratio column -> (reference's timer, row's timer), derived from the ratio table and the timers' columns
-_TIMER_OF_MEDIAN = {f"{prefix}_median_{unit}": name for name, (prefix, unit, _) in TIMERS.items()}
-LATENCY_RATIOS = {
-    ratio: (_TIMER_OF_MEDIAN[ref_column], _TIMER_OF_MEDIAN[column])
-    for ratio, (ref_column, column) in ((r, raw if isinstance(raw, tuple) else (raw, raw)) for r, raw in RATIOS.items())
-    if ref_column in _TIMER_OF_MEDIAN and column in _TIMER_OF_MEDIAN
-}
-# (patch timer, case timer) of one runtime
-RUNTIMES = {"PyTorch": ("patch", "case"), "ONNX Runtime": ("patch_ort", "case_ort"),
-            "OpenVINO": ("patch_ov", "case_ov"), "OpenVINO bf16": ("patch_ov16", "case_ov16")}
+from nnunet_lunet.benchmark.ratios import reference_lookup
+from nnunet_lunet.benchmark.runtimes import LATENCY_RATIOS, RUNTIMES
+from nnunet_lunet.benchmark.timers import timing_of
 
 
 def _overlaps(ref: Dict[str, object], row: Dict[str, object], ref_timer: str, row_timer: str) -> Optional[bool]:
@@ -53,13 +43,14 @@ def inconsistent_cases(rows: Sequence[Dict[str, object]]) -> List[str]:
         passes = row.get("case_forward_passes")
         if not isinstance(passes, int):
             continue
-        for runtime, (patch_timer, case_timer) in RUNTIMES.items():
+        for runtime in RUNTIMES:
             try:
-                patch, case = timing_of(row, patch_timer), timing_of(row, case_timer)
+                patch, case = timing_of(row, runtime.timer("patch")), timing_of(row, runtime.timer("case"))
             except KeyError:
                 continue
             if case.median < passes * patch.minimum:
-                lines.append(f"{row['model']} fold {row['fold']}, {runtime}: whole case {case.median * 1e3:.0f} ms "
+                lines.append(f"{row['model']} fold {row['fold']}, {runtime.name}: whole case "
+                             f"{case.median * 1e3:.0f} ms "
                              f"< {passes} forward pass(es) x fastest patch {patch.minimum * 1e3:.0f} ms: the two "
                              f"timings disagree (other load, or timer noise at this scale); do not compare this "
                              f"row's timings")
