@@ -14,8 +14,8 @@ Rules:
 - OpenVINO is optional (``pip install "nnunet-lunet[openvino]"``): asking for it without it installed is a
   ``LUnetError`` naming that command; ``available_runtimes()`` lists what can run here.
 - Why OpenVINO: on MSD Hippocampus (2 cores, other processes stopped) it ran every width faster than ONNX Runtime
-  (``benchmarks/hippocampus/runtimes_openvino.md``, one 40x56x40 patch: LUnet16 85 vs 111 ms, LUnet8 44 vs 49 ms,
-  default 331 vs 432 ms; trained models per case in ``benchmark.md``: LUnet16 39 vs 72 ms, default 176 vs 267 ms).
+  (``benchmarks/hippocampus/runtimes.md``, one 40x56x40 patch: LUnet16 32 vs 61 ms, LUnet8 18 vs 27 ms, default
+  168 vs 261 ms; the trained models per patch and per case are in ``benchmark.md``).
 """
 
 from functools import lru_cache
