@@ -33,7 +33,7 @@ from typing import Dict, List, Optional, Tuple
 
 from tqdm import tqdm
 
-from nnunet_lunet.benchmark.runner import default_output
+from nnunet_lunet.benchmark.outputs import default_output
 from nnunet_lunet.datasets import RESENC_PLANNERS, load_plans, require_env, require_preprocessed, resolve_dataset
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.synthetic import make_synthetic_dataset

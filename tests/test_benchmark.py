@@ -455,3 +455,14 @@ def test_a_case_timed_faster_than_its_forward_passes_is_reported():
             _timed_row("disturbed", (656, 600, 700), (0.49, 0.45, 0.5), passes=1)]  # issue 8's published case
     lines = inconsistent_cases(rows)
     assert len(lines) == 1 and lines[0].startswith("disturbed fold 0, PyTorch: whole case 490 ms < 1 forward")
+
+
+def test_the_report_shows_a_library_call_with_what_differs_from_the_defaults():
+    from nnunet_lunet.benchmark.runner import MeasureOptions, ModelSelection, _default_command_line
+
+    line = _default_command_line("4", "3d_fullres", ModelSelection(folds=[0, "1"], trainers=["T"]),
+                                 MeasureOptions(repeats=3), "/out", overwrite=False)
+    assert line == ("run_benchmark('4', '3d_fullres', ModelSelection(folds=['0', '1'], trainers=['T']), "
+                    "MeasureOptions(repeats=3), output='/out')")
+    assert _default_command_line("4", "2d", ModelSelection(), MeasureOptions(), "/out", overwrite=True) == (
+        "run_benchmark('4', '2d', ModelSelection(), MeasureOptions(), output='/out', overwrite=True)")

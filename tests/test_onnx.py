@@ -156,7 +156,8 @@ def _resolved_by_float16(folder: str, shape) -> np.ndarray:
     round to different multiples of the weight, and the recovered logits can differ by a whole unit (measured: up to
     0.115 in probability between OpenVINO and ONNX Runtime in a CI run; 18% of a tile is subnormal). Each test image
     is exactly one tile (32x40x32, the plan's patch: no padding, one window), so a voxel's weight is the Gaussian's
-    value at the same position.
+    value at the same position. The Gaussian is made with the arguments nnU-Net's predictor passes
+    (``nnUNetPredictor.predict_sliding_window_return_logits``, nnunetv2 2.8: sigma_scale 1/8, value_scaling_factor 10).
     """
     import torch
     from nnunetv2.inference.sliding_window_prediction import compute_gaussian
@@ -173,8 +174,9 @@ def _assert_probabilities_match(got: np.ndarray, expected: np.ndarray, resolved:
     """99.9% of the values within ``bulk``, and every value within 1e-2 where nnU-Net's float16 accumulation keeps
     the logits' precision (``resolved``, see ``_resolved_by_float16``): the same computation up to float16 rounding.
 
-    Where the weight is a normal float16, one rounding step moves a probability by ~1e-3 at most (measured max
-    4.7e-4, OpenVINO vs ONNX Runtime); in the subnormal corners a handful of values move by up to ~0.1.
+    Where the weight is a normal float16, one rounding step moves a probability by ~1e-3 at most (measured over 3
+    freshly trained models: max 7.3e-4 OpenVINO vs ONNX Runtime, 4.8e-4 torch vs ONNX Runtime, 2.8e-4 predict vs
+    nnUNetv2_predict); in the subnormal corners a handful of values move by up to ~0.1.
     """
     assert got.shape == expected.shape, case
     diff = np.abs(got - expected)
@@ -251,7 +253,7 @@ def test_predict_in_bfloat16_agrees_with_float32(exported, planned_dataset, tmp_
     """--runtime openvino-bf16 computes in bfloat16 (about 3 significant digits): 99% of its probabilities are within
     0.01 of ONNX Runtime's float32 ones, at most 1% of the voxels are labelled otherwise, and, where nnU-Net's
     float16 accumulation keeps the logits' precision, only where float32 was nearly undecided (top two probabilities
-    within 0.1; measured 0.025).
+    within 0.1; measured over 3 freshly trained models: at most 0.014).
 
     In the tile's corners (here the image's: each test image is one tile) nnU-Net's Gaussian weight is a subnormal
     float16 that keeps few bits (``_resolved_by_float16``): there bf16's small logit errors moved probabilities by up

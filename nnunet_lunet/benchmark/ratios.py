@@ -14,8 +14,8 @@ from nnunet_lunet.benchmark.runtimes import PYTORCH, RUNTIMES, TIMERS, Runtime, 
 
 
 def _median(timer: str) -> str:
-    runtime, what = TIMERS[timer]
-    return runtime.column(what)
+    runtime, scope = TIMERS[timer]
+    return runtime.column(scope)
 
 
 def _median_columns(runtime: Runtime) -> Dict[str, Union[str, Tuple[str, str]]]:

@@ -24,16 +24,14 @@ Rules:
   ``benchmark.md``, ``benchmark.csv``, ``dice_vs_params.png``, ``latency_vs_dice.png``,
   ``widths_<model>_fold<N>.png`` for every fold folder holding a ``pruning_log.json``, ``benchmark.log`` (nnU-Net's
   output while predicting the test set) and ``test_predictions/``. With ``overwrite`` these (and only these) are
-  replaced; nothing else in the folder is touched.
+  replaced; nothing else in the folder is touched (``outputs``).
 """
 
-import glob
 import os
-import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -45,6 +43,7 @@ from nnunet_lunet.benchmark.discovery import (STANDARD_TRAINERS, TrainedModel, c
 from nnunet_lunet.benchmark.environment import describe_environment
 from nnunet_lunet.benchmark.latency import time_interleaved
 from nnunet_lunet.benchmark.memory import measure_memory
+from nnunet_lunet.benchmark.outputs import TEST_PREDICTIONS, default_output, prepare_output
 from nnunet_lunet.benchmark.plots import plot_dice_vs_params, plot_latency_vs_dice, plot_widths
 from nnunet_lunet.benchmark.ratios import add_ratios
 from nnunet_lunet.benchmark.records import MissingRecord, pruning_overhead, read_epoch_times, read_validation_dice
@@ -61,8 +60,6 @@ from nnunet_lunet.model_stats import count_macs, count_parameters
 from nnunet_lunet.plans_networks import load_dataset_json
 from nnunet_lunet.pruning.pruning_log import LOG_JSON, read_log
 
-OUTPUT_FILES = ("benchmark.md", "benchmark.csv", "dice_vs_params.png", "latency_vs_dice.png", "benchmark.log")
-TEST_PREDICTIONS = "test_predictions"
 DEFAULT_WARMUP = 2
 FINAL_CHECKPOINT = "checkpoint_final.pth"
 
@@ -108,30 +105,6 @@ class Settings:
     test_labels: Optional[str]
     output: str
     preprocessed: str  # $nnUNet_preprocessed/<dataset>
-
-
-def default_output(dataset_name: str, configuration: str, results_root: Optional[str] = None) -> str:
-    """``<results_root>/<dataset>/lunet_benchmark_<configuration>``; ``results_root`` defaults to ``nnUNet_results``."""
-    return os.path.join(results_root or require_env("nnUNet_results"), dataset_name,
-                        f"lunet_benchmark_{configuration}")
-
-
-def prepare_output(folder: str, overwrite: bool) -> None:
-    """Create the output folder; LUnetError if it holds anything and ``overwrite`` is off; with ``overwrite``,
-    remove only a previous benchmark's files."""
-    if os.path.exists(folder) and not os.path.isdir(folder):
-        raise LUnetError(f"output {folder} is a file: pass a folder with -o")
-    if os.path.isdir(folder) and os.listdir(folder):
-        if not overwrite:
-            raise LUnetError(f"output folder {folder} already exists: pass --overwrite to replace its benchmark "
-                             f"files, or choose another folder with -o")
-        for name in OUTPUT_FILES:
-            if os.path.isfile(os.path.join(folder, name)):
-                os.remove(os.path.join(folder, name))
-        for path in glob.glob(os.path.join(folder, "widths_*.png")):
-            os.remove(path)
-        shutil.rmtree(os.path.join(folder, TEST_PREDICTIONS), ignore_errors=True)
-    os.makedirs(folder, exist_ok=True)
 
 
 def _check_plans(dataset_name: str, plans: Optional[Sequence[str]], models: Sequence[TrainedModel]) -> None:
@@ -298,6 +271,14 @@ def _call(obj) -> str:
     return f"{type(obj).__name__}({', '.join(given)})"
 
 
+def _default_command_line(dataset: str, configuration: str, selection: ModelSelection, options: MeasureOptions,
+                          output: str, overwrite: bool) -> str:
+    """The ``run_benchmark`` call the report shows when the caller gives no command line (folds as normalised)."""
+    selection = replace(selection, folds=normalise_folds(selection.folds))
+    return (f"run_benchmark({dataset!r}, {configuration!r}, {_call(selection)}, {_call(options)}, output={output!r}"
+            + (", overwrite=True)" if overwrite else ")"))
+
+
 def _resolve_device(device: Optional[str]):
     name = device or ("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -337,8 +318,7 @@ def run_benchmark(dataset: str, configuration: str, selection: ModelSelection = 
         raise LUnetError(_no_models_message(dataset_name, configuration, results, selection))
     ref = pick_reference(found, configuration, selection.reference)
     output = os.path.abspath(output or default_output(dataset_name, configuration))
-    command_line = command_line or (f"run_benchmark({dataset!r}, {configuration!r}, {_call(selection)}, "
-                                    f"{_call(options)}, output={output!r}, overwrite={overwrite!r})")
+    command_line = command_line or _default_command_line(dataset, configuration, selection, options, output, overwrite)
     device = _resolve_device(options.device)
     prepare_output(output, overwrite)
     settings = Settings(device=device, checkpoint=options.checkpoint, repeats=int(options.repeats),

@@ -4,7 +4,7 @@ latency ratio columns and the table's headings are all derived.
 Rules:
 
 - ``PyTorch`` (eager, the baseline users have today) is always timed; the graph runtimes
-  (``deploy.graph_runtimes``) only on CPU and when available.
+  (``deploy.graph_runtimes``, each with exactly one entry here: checked at import) only on CPU and when available.
 - Each runtime has two timers, ``patch<suffix>`` and ``case<suffix>``, whose columns are
   ``latency_patch<suffix>_{median,min,max}_ms`` and ``latency_case<suffix>_{median,min,max}_s``.
 - Latency ratios (reference / model): PyTorch's ``latency_{patch,case}_ratio`` (both in PyTorch); every graph
@@ -15,7 +15,9 @@ Rules:
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-WHAT = ("patch", "case")  # one patch / one whole case
+from nnunet_lunet.deploy import graph_runtimes
+
+SCOPES = ("patch", "case")  # what is timed: one patch / one whole case
 STATS = ("median", "min", "max")
 _UNIT = {"patch": ("ms", 1e3), "case": ("s", 1.0)}  # unit, scale from seconds
 
@@ -25,40 +27,47 @@ class Runtime:
     name: str  # as the notes say it
     graph_runtime: Optional[str]  # its name in deploy.graph_runtimes; None for PyTorch
     suffix: str  # of its timers and columns
-    heading: str  # before its table headings
+    heading_prefix: str  # before its table headings
     own_ratio: bool = False  # also a ratio against the reference in this runtime
 
-    def timer(self, what: str) -> str:
-        return what + self.suffix
+    def timer(self, scope: str) -> str:
+        """The name of its timer of ``scope``."""
+        return scope + self.suffix
 
-    def column(self, what: str, stat: str = "median") -> str:
-        return f"latency_{what}{self.suffix}_{stat}_{_UNIT[what][0]}"
+    def column(self, scope: str, stat: str = "median") -> str:
+        return f"latency_{scope}{self.suffix}_{stat}_{_UNIT[scope][0]}"
 
 
 PYTORCH = Runtime("PyTorch", None, "", "")
 RUNTIMES = (PYTORCH, Runtime("ONNX Runtime", "onnxruntime", "_ort", "ORT", own_ratio=True),
             Runtime("OpenVINO", "openvino", "_ov", "OV"), Runtime("OpenVINO bf16", "openvino-bf16", "_ov16", "OV bf16"))
-GRAPH_RUNTIMES = {r.graph_runtime: r for r in RUNTIMES if r.graph_runtime is not None}
-# timer -> (runtime, what)
-TIMERS = {r.timer(what): (r, what) for r in RUNTIMES for what in WHAT}
-COLUMNS = [r.column(what, stat) for r in RUNTIMES for what in WHAT for stat in STATS]
+BY_GRAPH_RUNTIME = {r.graph_runtime: r for r in RUNTIMES if r.graph_runtime is not None}
+assert set(BY_GRAPH_RUNTIME) == set(graph_runtimes.GRAPH_RUNTIMES), (
+    f"expected one entry in RUNTIMES per runtime of deploy.graph_runtimes {graph_runtimes.GRAPH_RUNTIMES}, "
+    f"got {sorted(BY_GRAPH_RUNTIME)}")
+# timer -> (runtime, scope)
+TIMERS = {r.timer(scope): (r, scope) for r in RUNTIMES for scope in SCOPES}
+COLUMNS = [r.column(scope, stat) for r in RUNTIMES for scope in SCOPES for stat in STATS]
 
 
-def scale(what: str) -> float:
+def scale(scope: str) -> float:
     """Seconds -> the column's unit."""
-    return _UNIT[what][1]
+    return _UNIT[scope][1]
+
+
+def scope_ratios(runtime: Runtime, scope: str) -> Dict[str, Tuple[str, str]]:
+    """``{ratio column: (reference's timer, row's timer)}`` of one runtime and scope (module rules)."""
+    if runtime is PYTORCH:
+        return {f"latency_{scope}_ratio": (scope, scope)}
+    out = {f"latency_{scope}{runtime.suffix}_vs_torch_ratio": (scope, runtime.timer(scope))}
+    if runtime.own_ratio:
+        out[f"latency_{scope}{runtime.suffix}_vs{runtime.suffix}_ratio"] = (runtime.timer(scope),) * 2
+    return out
 
 
 def latency_ratios(runtime: Runtime) -> Dict[str, Tuple[str, str]]:
-    """``{ratio column: (reference's timer, row's timer)}`` of one runtime (module rules), patch before case."""
-    if runtime is PYTORCH:
-        return {f"latency_{what}_ratio": (what, what) for what in WHAT}
-    out = {}
-    for what in WHAT:
-        out[f"latency_{what}{runtime.suffix}_vs_torch_ratio"] = (what, runtime.timer(what))
-        if runtime.own_ratio:
-            out[f"latency_{what}{runtime.suffix}_vs{runtime.suffix}_ratio"] = (runtime.timer(what),) * 2
-    return out
+    """``scope_ratios`` of every scope, patch before case."""
+    return {k: v for scope in SCOPES for k, v in scope_ratios(runtime, scope).items()}
 
 
 LATENCY_RATIOS = {k: v for r in RUNTIMES for k, v in latency_ratios(r).items()}
@@ -67,11 +76,11 @@ LATENCY_RATIOS = {k: v for r in RUNTIMES for k, v in latency_ratios(r).items()}
 def graph_headings(runtime: Runtime) -> List[Tuple[str, str, str]]:
     """A graph runtime's table columns, ``(heading, row column, format)``: a ratio's format is ``ratio``."""
     out = []
-    for what in WHAT:
-        out.append((f"{runtime.heading} {what} {_UNIT[what][0]}", runtime.column(what), ".1f" if what == "patch"
-                    else ".2f"))
-        for ratio, (ref_timer, _) in latency_ratios(runtime).items():
-            if ratio.startswith(f"latency_{what}"):
-                against = "torch" if ref_timer == what else runtime.heading
-                out.append((f"{runtime.heading} {what} x {against}", ratio, "ratio"))
+    for scope in SCOPES:
+        unit = _UNIT[scope][0]
+        digits = ".1f" if unit == "ms" else ".2f"
+        out.append((f"{runtime.heading_prefix} {scope} {unit}", runtime.column(scope), digits))
+        for ratio, (ref_timer, _) in scope_ratios(runtime, scope).items():
+            against = "torch" if ref_timer == scope else runtime.heading_prefix
+            out.append((f"{runtime.heading_prefix} {scope} x {against}", ratio, "ratio"))
     return out

@@ -8,9 +8,9 @@ Rules:
   installed, and OpenVINO at bfloat16 where the CPU has it), ``patch<suffix>`` and ``case<suffix>``
   (``runtimes.RUNTIMES``: ``_ort``, ``_ov``, ``_ov16``): the same two with the network exported to ONNX
   (``deploy.onnx_graph.export_graph``) and run by that runtime with as many intra-op threads as torch uses, so all
-  runtimes get the same cores. ``case<suffix>`` swaps the predictor's network for an ``OnnxNetwork`` only for the duration
-  of the call: everything but the forward passes is the same code. On CUDA the graph runtimes' timers are absent and
-  their columns stay empty.
+  runtimes get the same cores. ``case<suffix>`` swaps the predictor's network for an ``OnnxNetwork`` only for the
+  duration of the call: everything but the forward passes is the same code. On CUDA the graph runtimes' timers are
+  absent and their columns stay empty.
 - The ONNX graphs are written to ``graph_folder``, which the caller keeps until the timing is done.
 - ``forward_passes``: how many network calls the case costs (sliding-window tiles x mirrorings), so a case time below
   that many patch times shows a disturbed measurement rather than a fast case.
@@ -25,24 +25,24 @@ import numpy as np
 import torch
 
 from nnunet_lunet.benchmark.latency import Timing
-from nnunet_lunet.benchmark.runtimes import GRAPH_RUNTIMES, STATS, TIMERS, scale
+from nnunet_lunet.benchmark.runtimes import BY_GRAPH_RUNTIME, STATS, TIMERS, scale
 from nnunet_lunet.benchmark.steps import inference_step
 from nnunet_lunet.deploy.graph_runtimes import available_runtimes, graph_runner
 from nnunet_lunet.deploy.onnx_graph import OnnxNetwork, export_graph
 
 def timing_columns(timer: str, timing: Timing) -> Dict[str, float]:
-    runtime, what = TIMERS[timer]
+    runtime, scope = TIMERS[timer]
     values = (timing.median, timing.minimum, timing.maximum)
-    return {runtime.column(what, stat): value * scale(what) for stat, value in zip(STATS, values)}
+    return {runtime.column(scope, stat): value * scale(scope) for stat, value in zip(STATS, values)}
 
 
 def timing_of(row: Dict[str, object], timer: str) -> Timing:
     """The ``Timing`` back from a row's columns (for comparisons after the fact); KeyError if not measured."""
-    runtime, what = TIMERS[timer]
-    values = [row[runtime.column(what, stat)] for stat in STATS]
+    runtime, scope = TIMERS[timer]
+    values = [row[runtime.column(scope, stat)] for stat in STATS]
     if not all(isinstance(v, (int, float)) for v in values):
         raise KeyError(timer)
-    return Timing(*(v / scale(what) for v in values), repeats=int(row.get("repeats") or 0))
+    return Timing(*(v / scale(scope) for v in values), repeats=int(row.get("repeats") or 0))
 
 
 def forward_passes(predictor, image_shape: Sequence[int]) -> int:
@@ -79,7 +79,7 @@ def row_timers(predictor, network: torch.nn.Module, shape, image: torch.Tensor, 
     path = os.path.join(graph_folder, "model.onnx")
     export_graph(network, torch.from_numpy(x), path)
     for name in available_runtimes():
-        run, runtime = graph_runner(path, name, threads), GRAPH_RUNTIMES[name]
+        run, runtime = graph_runner(path, name, threads), BY_GRAPH_RUNTIME[name]
         timers[runtime.timer("patch")] = lambda run=run: run(x)
         timers[runtime.timer("case")] = _swapped_network(predictor, OnnxNetwork(run), image)
     return timers, {"ort_threads": threads}
