@@ -7,9 +7,11 @@ Rules:
   runs then do not show which of the two is faster, whatever the medians say. The marked ratio columns of a row are
   listed, space-separated, in its ``ratios_within_noise`` column; the table prints such ratios as ``~1.05x``.
 - Consistency: one whole case costs at least ``case_forward_passes`` forward passes of one patch. A case whose median
-  time is below that many times the fastest patch run of the same runtime was timed under other conditions than the
-  patch (other load on the machine, or, at a few milliseconds, timer noise); it is reported with the numbers, as the
-  timings of that row cannot be compared.
+  time is more than ``CASE_SLACK`` (10%) below that many times the fastest patch run of the same runtime was timed
+  under other conditions than the patch (other load on the machine, or, at a few milliseconds, timer noise); it is
+  reported with the numbers, as the timings of that row cannot be compared. The slack: a case of one tile is the
+  same forward pass as the patch, and the two differ by a few percent from run to run (the demo on 2 idle cores:
+  STAMP's one-tile case 1% below its fastest patch under ONNX Runtime; the contradiction issue 8 found was 25%).
 """
 
 from typing import Dict, List, Optional, Sequence
@@ -17,6 +19,8 @@ from typing import Dict, List, Optional, Sequence
 from nnunet_lunet.benchmark.ratios import reference_lookup
 from nnunet_lunet.benchmark.runtimes import LATENCY_RATIOS, RUNTIMES
 from nnunet_lunet.benchmark.timers import timing_of
+
+CASE_SLACK = 0.10
 
 
 def _overlaps(ref: Dict[str, object], row: Dict[str, object], ref_timer: str, row_timer: str) -> Optional[bool]:
@@ -48,10 +52,9 @@ def inconsistent_cases(rows: Sequence[Dict[str, object]]) -> List[str]:
                 patch, case = timing_of(row, runtime.timer("patch")), timing_of(row, runtime.timer("case"))
             except KeyError:
                 continue
-            if case.median < passes * patch.minimum:
+            if case.median < (1 - CASE_SLACK) * passes * patch.minimum:
                 lines.append(f"{row['model']} fold {row['fold']}, {runtime.name}: whole case "
-                             f"{case.median * 1e3:.0f} ms "
-                             f"< {passes} forward pass(es) x fastest patch {patch.minimum * 1e3:.0f} ms: the two "
-                             f"timings disagree (other load, or timer noise at this scale); do not compare this "
-                             f"row's timings")
+                             f"{case.median * 1e3:.0f} ms, more than {CASE_SLACK:.0%} below {passes} forward pass(es) "
+                             f"x fastest patch {patch.minimum * 1e3:.0f} ms: the two timings disagree (other load, or "
+                             f"timer noise at this scale); do not compare this row's timings")
     return lines
