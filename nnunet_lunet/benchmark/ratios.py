@@ -10,7 +10,7 @@ Cells stay empty when either value is missing or zero, or there is no successful
 
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
-from nnunet_lunet.benchmark.runtimes import PYTORCH, RUNTIMES, TIMERS, Runtime, latency_ratios
+from nnunet_lunet.benchmark.runtimes import BY_GRAPH_RUNTIME, PYTORCH, TIMERS, Runtime, latency_ratios
 
 
 def _median(timer: str) -> str:
@@ -27,7 +27,7 @@ def _median_columns(runtime: Runtime) -> Dict[str, Union[str, Tuple[str, str]]]:
 # ratio column -> raw column it compares, or (reference's column, model's column)
 RATIOS = {"parameters_ratio": "parameters", "macs_ratio": "macs_per_patch", **_median_columns(PYTORCH),
           "memory_train_ratio": "memory_train_delta_mib", "memory_inference_ratio": "memory_inference_delta_mib",
-          **{k: v for r in RUNTIMES if r is not PYTORCH for k, v in _median_columns(r).items()}}
+          **{k: v for r in BY_GRAPH_RUNTIME.values() for k, v in _median_columns(r).items()}}
 
 
 def _ratio(reference: object, value: object) -> Optional[float]:

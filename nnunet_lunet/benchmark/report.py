@@ -38,7 +38,7 @@ from typing import Dict, List, Optional, Sequence
 
 from nnunet_lunet.benchmark.ratios import RATIOS
 from nnunet_lunet.benchmark.runtimes import COLUMNS as LATENCY_COLUMNS
-from nnunet_lunet.benchmark.runtimes import PYTORCH, RUNTIMES, graph_headings
+from nnunet_lunet.benchmark.runtimes import BY_GRAPH_RUNTIME, graph_headings
 from nnunet_lunet.benchmark.training_setup import FIELDS
 from nnunet_lunet.tables import human, markdown_table
 
@@ -124,8 +124,7 @@ def display_rows(rows: Sequence[Dict[str, object]], label_names: Dict[str, str])
             "patch ms (min-max)": _latency(r), "patch x": ratio("latency_patch_ratio"),
             "case s": _num(r.get("latency_case_median_s"), ".2f"), "case x": ratio("latency_case_ratio"),
             **{heading: ratio(column) if fmt == "ratio" else _num(r.get(column), fmt)
-               for runtime in RUNTIMES if runtime is not PYTORCH
-               for heading, column, fmt in graph_headings(runtime)},
+               for runtime in BY_GRAPH_RUNTIME.values() for heading, column, fmt in graph_headings(runtime)},
             "epoch s": _num(r.get("epoch_time_median_s"), ".1f"),
             "recipe": _recipe(r), "budget": str(r.get("budget") or ""),
             "differs from ref.": str(r.get("differs") or ""),

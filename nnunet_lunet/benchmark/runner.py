@@ -248,7 +248,7 @@ def finish_row(row: Dict[str, object], model: TrainedModel, fold: str, prepared:
 
 
 def _widths_plot(row: Dict[str, object], model: TrainedModel, fold: str, output: str) -> Optional[str]:
-    folder = os.path.join(model.folder, f"fold_{fold}")
+    folder = fold_folder(model.folder, fold)
     if not os.path.isfile(os.path.join(folder, LOG_JSON)):
         return None
     row["pruning_log"] = os.path.join(folder, LOG_JSON)

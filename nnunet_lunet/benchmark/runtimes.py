@@ -41,6 +41,7 @@ class Runtime:
 PYTORCH = Runtime("PyTorch", None, "", "")
 RUNTIMES = (PYTORCH, Runtime("ONNX Runtime", "onnxruntime", "_ort", "ORT", own_ratio=True),
             Runtime("OpenVINO", "openvino", "_ov", "OV"), Runtime("OpenVINO bf16", "openvino-bf16", "_ov16", "OV bf16"))
+# the graph runtimes, in RUNTIMES' order
 BY_GRAPH_RUNTIME = {r.graph_runtime: r for r in RUNTIMES if r.graph_runtime is not None}
 assert set(BY_GRAPH_RUNTIME) == set(graph_runtimes.GRAPH_RUNTIMES), (
     f"expected one entry in RUNTIMES per runtime of deploy.graph_runtimes {graph_runtimes.GRAPH_RUNTIMES}, "

@@ -12,8 +12,8 @@ Rules:
   duration of the call: everything but the forward passes is the same code. On CUDA the graph runtimes' timers are
   absent and their columns stay empty.
 - The ONNX graphs are written to ``graph_folder``, which the caller keeps until the timing is done.
-- ``forward_passes``: how many network calls the case costs (sliding-window tiles x mirrorings), so a case time below
-  that many patch times shows a disturbed measurement rather than a fast case.
+- ``forward_passes``: how many network calls the case costs (sliding-window tiles x mirrorings), so a case time well
+  below that many patch times shows a disturbed measurement rather than a fast case (``timing_checks``).
 - ``timing_columns`` turns a timer's ``Timing`` into its CSV columns (``runtimes.COLUMNS``; patches in ms, cases
   in s); ``timing_of`` reads it back.
 """
