@@ -3,6 +3,9 @@
 nnU-Net finds them by name (``-tr``) through ``nnunet_lunet/ext_trainers``; see ``nnunet_lunet.ext_trainer_path``.
 """
 
+from nnunet_lunet.trainers.budgeted import (nnUNetTrainer_budget, nnUNetTrainerLeanRecipe_budget,
+                                            nnUNetTrainerLUnet16_budget, nnUNetTrainerLUnet8_budget,
+                                            nnUNetTrainerLUnet_budget)
 from nnunet_lunet.trainers.lunet import nnUNetTrainerLUnet, nnUNetTrainerLUnet16, nnUNetTrainerLUnet8
 from nnunet_lunet.trainers.pruning import nnUNetTrainerPruneRandomInLayer, nnUNetTrainerPruneWidest, nnUNetTrainerSTAMP
 from nnunet_lunet.trainers.recipes import nnUNetTrainerLeanRecipe, nnUNetTrainerMomentum095
@@ -17,5 +20,7 @@ __all__ = [
     "nnUNetTrainerLUnet", "nnUNetTrainerLUnet16", "nnUNetTrainerLUnet8",
     "nnUNetTrainer_smoke", "nnUNetTrainerLUnet_smoke", "nnUNetTrainerLUnet16_smoke", "nnUNetTrainerLUnet8_smoke",
     "nnUNetTrainerSTAMP", "nnUNetTrainerPruneRandomInLayer", "nnUNetTrainerPruneWidest",
+    "nnUNetTrainer_budget", "nnUNetTrainerLeanRecipe_budget", "nnUNetTrainerLUnet_budget",
+    "nnUNetTrainerLUnet16_budget", "nnUNetTrainerLUnet8_budget",
     "nnUNetTrainerSTAMP_smoke", "nnUNetTrainerPruneRandomInLayer_smoke", "nnUNetTrainerPruneWidest_smoke",
 ]
