@@ -43,7 +43,7 @@ from nnunet_lunet.benchmark.discovery import (STANDARD_TRAINERS, TrainedModel, c
 from nnunet_lunet.benchmark.environment import describe_environment
 from nnunet_lunet.benchmark.latency import time_interleaved
 from nnunet_lunet.benchmark.memory import measure_memory
-from nnunet_lunet.benchmark.outputs import TEST_PREDICTIONS, default_output, prepare_output
+from nnunet_lunet.benchmark.outputs import TEST_PREDICTIONS, default_output, finish_output, prepare_output
 from nnunet_lunet.benchmark.plots import plot_dice_vs_params, plot_latency_vs_dice, plot_widths
 from nnunet_lunet.benchmark.ratios import add_ratios
 from nnunet_lunet.benchmark.records import MissingRecord, pruning_overhead, read_epoch_times, read_validation_dice
@@ -338,6 +338,7 @@ def run_benchmark(dataset: str, configuration: str, selection: ModelSelection = 
     table = format_table(rows, {k: v for row in rows for k, v in row.get("label_names", {}).items()})
     paths = _write_outputs(rows, table, notes, environment, f"{dataset_name} {configuration}", command_line, output,
                            widths_plots)
+    finish_output(output)
     if echo:
         _print_outputs(table, notes, paths)
     return output
