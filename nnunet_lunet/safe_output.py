@@ -39,6 +39,12 @@ _PARTIAL = "partial"
 _OLD = "old"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _version() -> str:
     from nnunet_lunet import __version__
     return __version__
@@ -65,6 +71,7 @@ def atomic_file(path: str, mode: str = "w", **open_kwargs) -> Iterator:
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # as open() would create it (mkstemp makes it private)
         with os.fdopen(fd, mode, **open_kwargs) as f:
             yield f
             f.flush()
@@ -206,7 +213,9 @@ def recover(target: str) -> None:
 def new_staging_folder(target: str) -> str:
     parent, name = os.path.split(os.path.abspath(target))
     os.makedirs(parent, exist_ok=True)
-    return tempfile.mkdtemp(prefix=f".{name}.{_PARTIAL}-", dir=parent)
+    staging = tempfile.mkdtemp(prefix=f".{name}.{_PARTIAL}-", dir=parent)
+    os.chmod(staging, 0o777 & ~_umask())  # as os.makedirs would create it (mkdtemp makes it private)
+    return staging
 
 
 def replace_folder(staging: str, target: str) -> None:

@@ -87,6 +87,7 @@ def _write_folder(request: ExportRequest, run: ExportedRun, folder: str) -> Expo
     import torch
 
     from nnunet_lunet.benchmark.trained_network import load_predictor, network_input, trained_network
+    from nnunet_lunet.checkpoints import load_checkpoint
     from nnunet_lunet.deploy.onnx_graph import OPSET, export_graph, ort_session, spatial_divisor
     from nnunet_lunet.deploy.parity import max_abs_diff, parity_patch, preprocessed_data_folder
 
@@ -106,7 +107,7 @@ def _write_folder(request: ExportRequest, run: ExportedRun, folder: str) -> Expo
                          f"onnx/onnxruntime match torch (pip install -U onnx onnxruntime) and report the network")
     for name in (PLANS_FILE, DATASET_FILE):
         shutil.copyfile(os.path.join(run.model_folder, name), os.path.join(folder, name))
-    checkpoint = torch.load(run.checkpoint_file, map_location="cpu", weights_only=False)
+    checkpoint = load_checkpoint(run.checkpoint_file)
     axes = checkpoint.get("inference_allowed_mirroring_axes")
     record = ExportRecord(
         dataset=run.dataset_name, configuration=request.configuration, trainer=checkpoint["trainer_name"],

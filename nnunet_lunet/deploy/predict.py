@@ -95,6 +95,7 @@ def build_predictor(request: PredictRequest, record: ExportRecord):
     import torch
     from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 
+    from nnunet_lunet.checkpoints import check_model_folder_checkpoint
     from nnunet_lunet.deploy.onnx_graph import OnnxNetwork
 
     predictor = _predictor_class()(tile_step_size=request.step_size, use_gaussian=True,
@@ -102,6 +103,7 @@ def build_predictor(request: PredictRequest, record: ExportRecord):
                                    device=torch.device("cpu"), verbose=False, allow_tqdm=False)
     folder = request.model_folder
     if request.runtime == "torch":
+        check_model_folder_checkpoint(os.path.join(folder, f"fold_{record.fold}"), record.checkpoint)
         predictor.initialize_from_trained_model_folder(folder, use_folds=(record.fold if record.fold == "all" else
                                                                           int(record.fold),),
                                                        checkpoint_name=record.checkpoint)
