@@ -46,10 +46,11 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _seeded_set_thread_id(data_loader, base_seed: int, set_thread_id, thread_id: int) -> None:
-    """What an augmentation worker runs first (batchgenerators' producer, after seeding NumPy): seed the rest."""
+def _seeded_set_thread_id(data_loader, base_seed: int, thread_id: int) -> None:
+    """What an augmentation worker runs first (batchgenerators' producer, after seeding NumPy): seed the rest.
+    Module-level, so that a data loader carrying it pickles (spawned workers)."""
     seed_everything(base_seed + thread_id)
-    set_thread_id(thread_id)
+    type(data_loader).set_thread_id(data_loader, thread_id)
 
 
 class _OrderedAugmenter:
@@ -66,8 +67,7 @@ class _OrderedAugmenter:
 
         base = self.base_seed + 1000 * (self.built + 1)  # training and validation loaders draw apart
         self.built += 1
-        data_loader.set_thread_id = functools.partial(_seeded_set_thread_id, data_loader, base,
-                                                      data_loader.set_thread_id)
+        data_loader.set_thread_id = functools.partial(_seeded_set_thread_id, data_loader, base)
         return MultiThreadedAugmenter(data_loader, transform, num_processes, num_cached_per_queue=num_cached,
                                       seeds=[base + i for i in range(num_processes)], pin_memory=pin_memory,
                                       wait_time=wait_time)
