@@ -16,8 +16,8 @@ Rules:
   (``start_in_place``, ``finish_in_place``), so a folder without the complete marker is known to be unfinished.
 - ``--overwrite`` replaces only what the package wrote (``check_replaceable``): an existing target without the
   marker of the same command is refused with nothing deleted (so ``-o .`` or a user's folder is never emptied), as is
-  one that holds names its marker does not list (they would be lost), the working folder or one above it, and a file
-  where a folder is expected. In place, only the names the marker lists are removed (``remove_listed_outputs``).
+  one that holds names its marker does not list (they would be lost) and a file or link where a folder is expected.
+  The working folder, or one above it, is never replaced as a whole, even when empty. In place, only the names the marker lists are removed (``remove_listed_outputs``).
 """
 
 import contextlib
@@ -153,7 +153,10 @@ def check_replaceable(target: str, command: str, overwrite: bool, flag: str = "-
     if not os.path.lexists(target):
         return
     if not os.path.isdir(target) or os.path.islink(target):
-        raise LUnetError(f"output {target} is a file: pass a folder with {flag}")
+        raise LUnetError(f"output {target} is a file or a link: pass a folder with {flag}")
+    if _holds_working_folder(target) and not in_place:
+        raise LUnetError(f"output {target} is the working folder or holds it: nothing was deleted; run the command "
+                         f"from another folder or choose another folder with {flag}")
     names = [n for n in os.listdir(target) if not n.startswith(f".{MARKER}.")]
     if not names:
         return
@@ -165,9 +168,6 @@ def check_replaceable(target: str, command: str, overwrite: bool, flag: str = "-
         raise LUnetError(f"output {target} was not written by nnunet-lunet {command} (it has no {MARKER} of that "
                          f"command), so --overwrite does not touch it and nothing was deleted: choose another folder "
                          f"with {flag}, or move it away yourself")
-    if _holds_working_folder(target) and not in_place:
-        raise LUnetError(f"output {target} is the working folder or holds it: nothing was deleted; run the command "
-                         f"from another folder or choose another folder with {flag}")
     listed = set(data.get("outputs", [])) | {MARKER}
     foreign = sorted(n for n in names if n not in listed)
     if foreign and not in_place:
