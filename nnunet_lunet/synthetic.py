@@ -12,12 +12,12 @@ Cases are reproducible from ``seed``. Layout::
 
 import json
 import os
-import shutil
 from typing import Sequence
 
 import numpy as np
 
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.safe_output import staged_folder
 
 LABELS = {"background": 0, "outer": 1, "inner": 2}
 
@@ -56,21 +56,8 @@ def _write(array: np.ndarray, path: str) -> None:
     sitk.WriteImage(image, path, useCompression=True)
 
 
-def make_synthetic_dataset(raw_folder: str, dataset_id: int = 990, name: str = "LUnetSynthetic",
-                           n_train: int = 12, n_test: int = 0, shape: Sequence[int] = (32, 40, 32),
-                           n_channels: int = 1, seed: int = 0, overwrite: bool = False) -> str:
-    """Write the dataset into ``raw_folder`` and return its folder. Refuses to replace one unless ``overwrite``."""
-    if not 1 <= dataset_id <= 999:
-        raise LUnetError(f"invalid dataset id {dataset_id}: nnU-Net ids are 1..999")
-    if len(shape) not in (2, 3) or min(shape) < 8:
-        raise LUnetError(f"invalid shape {tuple(shape)}: give 2 or 3 sizes of at least 8 voxels, e.g. 32 40 32")
-    if n_channels < 1 or n_train < 2:
-        raise LUnetError("a dataset needs at least 1 channel and 2 training cases")
-    folder = os.path.join(raw_folder, f"Dataset{dataset_id:03d}_{name}")
-    if os.path.exists(folder):
-        if not overwrite:
-            raise LUnetError(f"{folder} already exists: pass --overwrite to replace it or choose another --id")
-        shutil.rmtree(folder)
+def _write_dataset(folder: str, name: str, n_train: int, n_test: int, shape: Sequence[int], n_channels: int,
+                   seed: int) -> None:
     rng = np.random.default_rng(seed)
     for split, count in (("Tr", n_train), ("Ts", n_test)):
         if count == 0:
@@ -93,4 +80,20 @@ def make_synthetic_dataset(raw_folder: str, dataset_id: int = 990, name: str = "
     }
     with open(os.path.join(folder, "dataset.json"), "w") as f:
         json.dump(dataset_json, f, indent=4)
+
+
+def make_synthetic_dataset(raw_folder: str, dataset_id: int = 990, name: str = "LUnetSynthetic",
+                           n_train: int = 12, n_test: int = 0, shape: Sequence[int] = (32, 40, 32),
+                           n_channels: int = 1, seed: int = 0, overwrite: bool = False) -> str:
+    """Write the dataset into ``raw_folder`` and return its folder. Refuses to replace one unless ``overwrite``, and
+    then only one this command wrote (``safe_output.staged_folder``: written aside, then put in place)."""
+    if not 1 <= dataset_id <= 999:
+        raise LUnetError(f"invalid dataset id {dataset_id}: nnU-Net ids are 1..999")
+    if len(shape) not in (2, 3) or min(shape) < 8:
+        raise LUnetError(f"invalid shape {tuple(shape)}: give 2 or 3 sizes of at least 8 voxels, e.g. 32 40 32")
+    if n_channels < 1 or n_train < 2:
+        raise LUnetError("a dataset needs at least 1 channel and 2 training cases")
+    folder = os.path.join(raw_folder, f"Dataset{dataset_id:03d}_{name}")
+    with staged_folder(folder, "make-dataset", overwrite, flag="--id") as staging:
+        _write_dataset(staging, name, n_train, n_test, shape, n_channels, seed)
     return folder

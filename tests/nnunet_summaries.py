@@ -4,6 +4,7 @@
 (Dice = 2 TP / (2 TP + FP + FN), NaN when the label is in neither, as nnU-Net's ``compute_metrics``) and the means
 (per label: NaN-mean over cases; ``foreground_mean``: mean over labels), and asserts nnU-Net's numbers equal them.
 ``validation_cases(fold_folder, preprocessed)`` is fold N's validation cases from ``splits_final.json``.
+``assert_nothing_trained(fold_folder)``: a run refused before training left no checkpoint and no trained epoch.
 """
 
 import json
@@ -54,3 +55,17 @@ def validation_cases(fold_folder: str, preprocessed: str) -> set:
 def summary_cases(summary: dict) -> set:
     """Case names of a summary's predictions (file names without the ending)."""
     return {os.path.basename(c["prediction_file"]).split(".")[0] for c in summary["metric_per_case"]}
+
+
+def assert_nothing_trained(fold_folder: str) -> None:
+    """No checkpoint of any kind and no epoch in nnU-Net's training log: the run stopped before its first step
+    (``checkpoint_final.pth`` alone says nothing: a run that fails later never writes it either)."""
+    if not os.path.isdir(fold_folder):
+        return
+    names = os.listdir(fold_folder)
+    assert not [n for n in names if n.endswith(".pth")], names
+    for name in names:
+        if name.startswith("training_log"):
+            with open(os.path.join(fold_folder, name)) as f:
+                log = f.read()
+            assert "train_loss" not in log and "Epoch 0" not in log, log[-2000:]

@@ -13,6 +13,7 @@ from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
 from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 
 from cli_runner import run
+from nnunet_summaries import assert_nothing_trained, check_summary, summary_cases, validation_cases
 
 RESENC = "nnUNetResEncUNetMPlans"
 RESENC_CLASS = "dynamic_network_architectures.architectures.unet.ResidualEncoderUNet"
@@ -50,8 +51,10 @@ def test_lunet16_trains_and_predicts_with_a_residual_encoder(planned_dataset, re
     blocks = [v for k, v in weights.items() if k.startswith("encoder.stages") and ".blocks." in k
               and k.endswith("conv.weight")]
     assert stem and blocks and all(w.shape[0] == 16 for w in stem + blocks)  # residual blocks, 16 wide
-    with open(os.path.join(fold, "validation", "summary.json")) as f:
-        assert "foreground_mean" in json.load(f)
+    # nnU-Net's final validation ran on the residual LUnet over the fold's cases: its Dice recomputed from the files
+    summary = check_summary(os.path.join(fold, "validation", "summary.json"))
+    assert summary_cases(summary) == validation_cases(fold, planned_dataset.preprocessed)
+    assert 0.0 <= summary["foreground_mean"]["Dice"] <= 1.0  # a number (NaN fails), not just a key
     out = tmp_path / "pred"
     run(["nnUNetv2_predict", "-i", os.path.join(planned_dataset.raw, "imagesTs"), "-o", out, "-d",
          planned_dataset.dataset_id, "-c", "3d_fullres", "-f", 0, "-tr", "nnUNetTrainerLUnet16_smoke", "-p", RESENC,
@@ -73,6 +76,5 @@ def test_pruning_refuses_other_networks(planned_dataset, resenc_plans):
     assert result.returncode != 0
     assert (f"nnUNetTrainerSTAMP_smoke: this configuration uses network {other}, but pruning supports only "
             f"dynamic_network_architectures.architectures.unet.PlainConvUNet") in result.stderr
-    assert not os.path.exists(os.path.join(planned_dataset.results,
-                                           "nnUNetTrainerSTAMP_smoke__nnUNetResidualUNetPlans__3d_fullres", "fold_0",
-                                           "checkpoint_final.pth"))
+    assert_nothing_trained(os.path.join(planned_dataset.results,
+                                        "nnUNetTrainerSTAMP_smoke__nnUNetResidualUNetPlans__3d_fullres", "fold_0"))

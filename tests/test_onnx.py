@@ -185,8 +185,10 @@ def _assert_probabilities_match(got: np.ndarray, expected: np.ndarray, resolved:
 
 
 def _assert_segmentations_match(got: dict, expected: dict) -> None:
-    """Identical, or Dice >= 0.999 per label (the issue's criterion)."""
+    """Identical, or Dice >= 0.999 per label (the issue's criterion); the expected segmentations must label some
+    foreground, else two all-background results would pass without a label compared."""
     assert sorted(got) == sorted(expected) and len(got) == 2
+    assert any((b > 0).any() for b in expected.values()), "the reference segmentations are all background"
     for name in got:
         a, b = got[name], expected[name]
         assert a.shape == b.shape, name
@@ -370,3 +372,121 @@ def test_residual_encoder_lunet_exports_and_predicts_as_nnunet_does(planned_data
     run(["nnunet-lunet", "predict", "-i", images, "-o", ours, "-m", folder, "--disable-tta", "--processes", 1],
         planned_dataset.env)
     _assert_segmentations_match(_segmentations(str(ours)), _segmentations(str(reference)))
+
+
+# -- safe output and safe loading ---------------------------------------------------------------------------------
+class _Payload:
+    """Unpickling it runs ``touch <path>``: what a checkpoint from someone else could do."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.path}",)
+
+
+def _plant_payload(checkpoint_file, witness) -> None:
+    import torch
+    torch.save({"network_weights": {}, "trainer_name": _Payload(witness)}, checkpoint_file)
+
+
+def test_overwrite_refuses_the_working_folder_and_a_user_folder(exported, planned_dataset, tmp_path):
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "thesis.tex").write_text("keep me")
+    for output, cwd, phrase in ((".", user, "is the working folder"), (user, None, "not written by nnunet-lunet")):
+        result = run(["nnunet-lunet", "export-onnx", "-d", planned_dataset.dataset_id, "-c", "3d_fullres", "-tr",
+                      LUNET16, "-f", 0, "-o", output, "--overwrite"], planned_dataset.env, check=False,
+                     cwd=str(cwd) if cwd else None)
+        _assert_refused(result, phrase, "nothing was deleted")
+        assert os.listdir(user) == ["thesis.tex"] and sorted(os.listdir(tmp_path)) == ["user"]
+
+
+def test_sigint_during_an_export_replacement_keeps_the_old_export(exported, planned_dataset, tmp_path):
+    import shutil
+    import signal
+    import subprocess
+    import time
+
+    from cli_runner import BIN
+
+    folder = tmp_path / "lunet16"
+    shutil.copytree(exported[0], folder)
+    before = {n: os.path.getmtime(folder / n) for n in FILES}
+    proc = subprocess.Popen([os.path.join(BIN, "nnunet-lunet"), "export-onnx", "-d", str(planned_dataset.dataset_id),
+                             "-c", "3d_fullres", "-tr", LUNET16, "-f", "0", "-o", str(folder), "--overwrite"],
+                            env=planned_dataset.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while not any(".partial-" in n for n in os.listdir(tmp_path)) and time.time() < deadline:
+        time.sleep(0.02)  # until the new export is being written beside the old one
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 130 and stderr.strip().splitlines()[-1] == "interrupted", stderr
+    assert {n: os.path.getmtime(folder / n) for n in FILES} == before  # the old export, untouched
+    assert os.listdir(tmp_path) == ["lunet16"]  # no staging folder left
+
+
+def test_a_checkpoint_with_a_payload_is_refused_and_never_run(exported, planned_dataset, train, tmp_path):
+    import shutil
+
+    from shared_runs import private_copy
+
+    witness = tmp_path / "payload_ran"
+    # predict --runtime torch: the export folder's checkpoint
+    folder = tmp_path / "model"
+    shutil.copytree(exported[0], folder)
+    _plant_payload(folder / "fold_0" / "checkpoint_final.pth", witness)
+    images = os.path.join(planned_dataset.raw, "imagesTs")
+    result = run(["nnunet-lunet", "predict", "-i", images, "-o", tmp_path / "pred", "-m", folder, "--runtime",
+                  "torch", "--processes", 1], planned_dataset.env, check=False)
+    _assert_refused(result, "checkpoint_final.pth", "nothing in it was run")
+    # export-onnx and the benchmark: a results folder's checkpoint
+    results, fold = private_copy(train("3d_fullres", LUNET16), planned_dataset.name, tmp_path)
+    _plant_payload(os.path.join(fold, "checkpoint_final.pth"), witness)
+    env = dict(planned_dataset.env, nnUNet_results=results)
+    result = run(["nnunet-lunet", "export-onnx", "-d", planned_dataset.dataset_id, "-c", "3d_fullres", "-tr", LUNET16,
+                  "-f", 0, "-o", tmp_path / "export"], env, check=False)
+    _assert_refused(result, "checkpoint_final.pth", "nothing in it was run")
+    result = run(["nnunet-lunet", "benchmark", "-d", planned_dataset.dataset_id, "-c", "3d_fullres", "-o",
+                  tmp_path / "bench", "--repeats", 1, "--warmup", 0, "--device", "cpu"], env, check=False)
+    _assert_refused(result, "no model could be measured")
+    with open(tmp_path / "bench" / "benchmark.csv") as f:
+        assert "nothing in it was run" in f.read()
+    assert not witness.exists()
+    assert not os.path.exists(tmp_path / "pred") and not os.path.exists(tmp_path / "export")
+
+
+def test_predict_checks_its_input_folder_before_starting_workers(exported, planned_dataset, tmp_path):
+    import shutil
+
+    folder, _ = exported
+    source = os.path.join(planned_dataset.raw, "imagesTs", "case_ts000_0000.nii.gz")
+    for name, phrase in (("case_ts000_0001.nii.gz", "is channel 1, but the model takes 1 channel"),
+                         ("case_ts000.nii.gz", "is not named CASE_XXXX")):
+        images = tmp_path / f"in_{name}"
+        images.mkdir()
+        shutil.copy(source, images / "case_ok_0000.nii.gz")
+        shutil.copy(source, images / name)
+        result = run(["nnunet-lunet", "predict", "-i", images, "-o", tmp_path / "out", "-m", folder],
+                     planned_dataset.env, check=False)
+        _assert_refused(result, name, phrase)
+        assert "Background workers died" not in result.stderr and not os.path.exists(tmp_path / "out")
+
+
+def test_predict_overwrite_leaves_no_stale_case_and_marks_completion(exported, planned_dataset, tmp_path):
+    import shutil
+
+    from nnunet_lunet.safe_output import is_complete
+
+    folder, _ = exported
+    images = tmp_path / "in"
+    shutil.copytree(os.path.join(planned_dataset.raw, "imagesTs"), images)
+    out = tmp_path / "out"
+    args = ["nnunet-lunet", "predict", "-i", images, "-o", out, "-m", folder, "--disable-tta", "--processes", 1]
+    run(args, planned_dataset.env)
+    assert sorted(_segmentations(str(out))) == ["case_ts000.nii.gz", "case_ts001.nii.gz"]
+    assert is_complete(str(out), "predict")
+    os.remove(images / "case_ts001_0000.nii.gz")
+    run(args + ["--overwrite"], planned_dataset.env)
+    assert sorted(_segmentations(str(out))) == ["case_ts000.nii.gz"]  # the earlier run's case_ts001 is gone
+    assert is_complete(str(out), "predict") and sorted(os.listdir(tmp_path)) == ["in", "out"]

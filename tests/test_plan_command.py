@@ -51,13 +51,28 @@ def test_plan_refuses_to_overwrite_and_keeps_the_file(planned_dataset, lunet_pla
 
 
 def test_plan_overwrite_with_custom_name(planned_dataset):
-    args = ["nnunet-lunet", "plan", "-d", planned_dataset.name, "-c", "3d_fullres", "--widths", 4, "--scales",
-            "-o", "nnUNetPlans_w4"]
-    run(args, planned_dataset.env)
-    run(args + ["--overwrite"], planned_dataset.env)
+    args = ["nnunet-lunet", "plan", "-d", planned_dataset.name, "-c", "3d_fullres", "--scales", "-o",
+            "nnUNetPlans_w4"]
+    run(args + ["--widths", 4], planned_dataset.env)
+    run(args + ["--widths", 6, "--overwrite"], planned_dataset.env)  # other widths: a no-op would keep lunet4
     with open(os.path.join(planned_dataset.preprocessed, "nnUNetPlans_w4.json")) as f:
-        configurations = json.load(f)["configurations"]
-    assert set(configurations) == {"2d", "3d_fullres", "3d_fullres_lunet4"}
+        plans = json.load(f)
+    assert set(plans["configurations"]) == {"2d", "3d_fullres", "3d_fullres_lunet6"}
+    assert plans["written_by"]["package"] == "nnunet-lunet" and plans["written_by"]["command"] == "plan"
+
+
+def test_plan_overwrite_refuses_plans_it_did_not_write(planned_dataset):
+    """--overwrite replaces only a plans file nnunet-lunet wrote: here a copy of nnU-Net's own plans."""
+    import shutil
+
+    path = os.path.join(planned_dataset.preprocessed, "nnUNetPlans_copy.json")
+    shutil.copy(os.path.join(planned_dataset.preprocessed, "nnUNetPlans.json"), path)
+    before = _digest(path)
+    result = run(["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id, "--widths", 4, "-o", "nnUNetPlans_copy",
+                  "--overwrite"], planned_dataset.env, check=False)
+    assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert "was not written by nnunet-lunet" in result.stderr
+    assert _digest(path) == before
 
 
 @pytest.mark.parametrize("args, message", [

@@ -187,3 +187,96 @@ def test_pruning_trainer_resumes_and_prunes_under_ddp(planned_dataset, tmp_path)
     for name, value in first["weights"].items():
         torch.testing.assert_close(value, second["weights"][name], rtol=0, atol=0, msg=name)
     assert first["losses"] != second["losses"]  # the ranks trained on different batches, DDP averaged them
+
+
+# -- resuming a STAMP run under DDP through nnUNetv2_train --c ----------------------------------------------------------
+# nnU-Net's DDP is CUDA-only (nccl, torch.cuda.set_device, the trainer on cuda:<rank>, DDP(device_ids=[rank])). The
+# launcher runs nnUNetv2_train's own entry point (run_training_entry: -num_gpus 2, --c, its run_ddp and
+# maybe_load_checkpoint) with those four CUDA calls replaced for the CPU, as the test above does; the patches sit at
+# the launcher's top level, so that each spawned rank applies them when it imports the launcher.
+DDP_LAUNCHER = '''
+import sys
+
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+
+import nnunetv2.run.run_training as run_training
+import nnunetv2.training.nnUNetTrainer.nnUNetTrainer as upstream
+
+run_training.setup_ddp = lambda rank, world_size: dist.init_process_group("gloo", rank=rank, world_size=world_size)
+torch.cuda.set_device = lambda device: None
+upstream.DDP = lambda module, device_ids=None, **kwargs: DistributedDataParallel(module, **kwargs)
+
+if __name__ == "__main__":
+    sys.argv = ["nnUNetv2_train"] + sys.argv[1:]
+    run_training.run_training_entry()
+'''
+
+DDP_TRAINER = '''
+import json
+import os
+
+import torch
+
+from nnunet_lunet.trainers import nnUNetTrainerSTAMP_smoke
+
+
+class nnUNetTrainerSTAMPOnCPU(nnUNetTrainerSTAMP_smoke):
+    """STAMP (activation scores, all-reduced over ranks) under DDP on the CPU; each rank writes what it ended with."""
+
+    def __init__(self, plans, configuration, fold, dataset_json, device=torch.device("cuda")):
+        super().__init__(plans, configuration, fold, dataset_json, device)
+        self.device = torch.device("cpu")  # nnU-Net puts each DDP rank on cuda:<rank>
+
+    def on_train_end(self):
+        net = self._plain_network()
+        with open(os.path.join(self.output_folder, f"rank{self.local_rank}.json"), "w") as f:
+            json.dump({"steps": [{k: s[k] for k in ("step", "epoch", "removed_channels", "layer_widths")}
+                                 for s in self.pruning_log["steps"]],
+                       "weights": {k: float(v.double().abs().sum()) for k, v in net.state_dict().items()}}, f)
+        super().on_train_end()
+'''
+
+
+def test_stamp_resumes_under_ddp_with_nnunetv2_train_c(planned_dataset, tmp_path):
+    """2 gloo ranks train STAMP 2 epochs (pruning step 1 at epoch 1, Adam state after 10 steps), then resume with
+    --c for a third epoch: step 2 at epoch 2 from the restored widths, the same decision and weights on both ranks."""
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "trainers").mkdir()
+    (tmp_path / "trainers" / "stamp_on_cpu_trainers.py").write_text(DDP_TRAINER)
+    (tmp_path / "launch_ddp.py").write_text(DDP_LAUNCHER)
+    env = dict(planned_dataset.env, nnUNet_results=str(tmp_path / "results"),
+               nnUNet_extTrainer=str(tmp_path / "trainers"), MASTER_PORT=str(free_port()), NNUNET_LUNET_THREADS="1",
+               NNUNET_LUNET_VAL_TTA="0")
+    fold = tmp_path / "results" / planned_dataset.name / "nnUNetTrainerSTAMPOnCPU__nnUNetPlans__2d" / "fold_0"
+
+    def train(epochs: str, *extra):
+        result = subprocess.run([sys.executable, str(tmp_path / "launch_ddp.py"), str(planned_dataset.dataset_id), "2d",
+                                 "0", "-tr", "nnUNetTrainerSTAMPOnCPU", "-num_gpus", "2", *extra],
+                                env=dict(env, NNUNET_LUNET_EPOCHS=epochs), capture_output=True, text=True,
+                                timeout=1500)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        return [json.loads((fold / f"rank{r}.json").read_text()) for r in range(2)]
+
+    first = train("2")
+    saved = torch.load(fold / "checkpoint_final.pth", map_location="cpu", weights_only=False)
+    assert saved["current_epoch"] == 2 and saved["pruning"]["steps_done"] == 1
+    assert saved["optimizer_state"]["state"] and all(s["exp_avg"].abs().sum() > 0 and s["step"] > 0
+                                                     for s in saved["optimizer_state"]["state"].values())
+    assert saved["pruning"]["targeted_dropout"]  # STAMP's activation scores were computed (and all-reduced)
+    assert [s["epoch"] for s in first[0]["steps"]] == [1] and first[0]["steps"] == first[1]["steps"]
+
+    resumed = train("3", "--c")
+    rank0, rank1 = resumed
+    assert [(s["step"], s["epoch"]) for s in rank0["steps"]] == [(1, 1), (2, 2)]
+    assert rank0["steps"][0] == first[0]["steps"][0]  # resumed at step 1's widths, not retaken
+    assert rank0["steps"] == rank1["steps"]  # rank 0's decision on both ranks
+    assert rank0["weights"] == rank1["weights"]  # DDP kept the pruned replicas equal
+    final = torch.load(fold / "checkpoint_final.pth", map_location="cpu", weights_only=False)
+    assert final["current_epoch"] == 3 and final["pruning"]["steps_done"] == 2
+    with open(fold / "pruning_log.json") as f:
+        assert [s["epoch"] for s in json.load(f)["steps"]] == [1, 2]

@@ -3,7 +3,8 @@ background" within 200 steps.
 
 Issue 7's acceptance test. Under nnU-Net's own recipe (SGD, momentum 0.99) LUnet16 stayed at validation Dice 0.000
 for 300 steps on full MSD Hippocampus; the LUnet trainers' lean recipe (Adam 1e-3) must get it well above 0.3 with
-8 epochs x 25 iterations at batch 2 on the subset's 24 training cases (fold 0: 19 train, 5 validation).
+8 epochs x 25 iterations at batch 2 on the subset's 24 training cases (fold 0: 19 train, 5 validation). The run is
+seeded, so on one machine and one set of versions its Dice is one number, not a draw.
 """
 
 import json
@@ -13,13 +14,18 @@ import shutil
 from cli_runner import run
 from nnunet_lunet.demo import SUBSET_FOLDER, SUBSET_ID, SUBSET_NAME
 
+# Seeded (docs/reproducibility.md): unseeded, the Dice of this budget varied from run to run and fell below the
+# threshold about one run in ten.
+SEED = "0"
+
 
 def test_lunet16_leaves_background_on_hippocampus(nnunet_env):
     shutil.copytree(SUBSET_FOLDER, os.path.join(nnunet_env["nnUNet_raw"], SUBSET_NAME))
     run(["nnUNetv2_plan_and_preprocess", "-d", SUBSET_ID, "-c", "3d_fullres", "-np", 2, "-npfp", 2], nnunet_env)
     run(["nnunet-lunet", "plan", "-d", SUBSET_ID, "-c", "3d_fullres", "--widths", "--scales", "--batch-size", 2,
          "-o", "nnUNetPlans_b2"], nnunet_env)
-    budget = dict(nnunet_env, NNUNET_LUNET_EPOCHS="8", NNUNET_LUNET_ITERATIONS="25", NNUNET_LUNET_VAL_ITERATIONS="2")
+    budget = dict(nnunet_env, NNUNET_LUNET_EPOCHS="8", NNUNET_LUNET_ITERATIONS="25", NNUNET_LUNET_VAL_ITERATIONS="2",
+                  NNUNET_LUNET_SEED=SEED)
     run(["nnUNetv2_train", SUBSET_ID, "3d_fullres", 0, "-tr", "nnUNetTrainerLUnet16_smoke", "-p", "nnUNetPlans_b2",
          "-device", "cpu"], budget, timeout=1200)
     fold = os.path.join(nnunet_env["nnUNet_results"], SUBSET_NAME,

@@ -15,11 +15,15 @@ an interruption. ``NNUNET_LUNET_THREADS`` sets torch's thread count (nnU-Net set
 for each other (measured: a LUnet16 training step 3.2 s with 1 thread, 9 s with 2, on 2 busy cores).
 ``NNUNET_LUNET_VAL_TTA=0`` runs the final validation without test-time mirroring (8x fewer forward passes in 3D;
 predictions with the trained model keep nnU-Net's mirroring unless told otherwise).
+``Budget`` is ``seeding.Seeded`` (``NNUNET_LUNET_SEED``), so the budget variants of nnU-Net's own trainer are seeded
+too.
 """
 
 import os
 
 import torch
+
+from nnunet_lunet.trainers.seeding import Seeded
 
 SMOKE_EPOCHS = 2
 SMOKE_ITERATIONS = 5
@@ -37,7 +41,7 @@ def _positive_int_from_env(name: str, default: int) -> int:
     return int(value)
 
 
-class Budget:
+class Budget(Seeded):
     """Mixin placed before a trainer class: ``class X_budget(Budget, X)``. Overrides only the budget; without the
     environment variables it is nnU-Net's own (the trainer's class defaults)."""
 

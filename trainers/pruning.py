@@ -25,19 +25,22 @@ builds it full-size from the plans (in training, ``--c``,
 ``--val`` and ``nnUNetv2_predict``) and its ``load_state_dict`` resizes it to the checkpoint's widths, so no
 pickling and no per-fold plans are needed. Checkpoints also carry ``checkpoint['pruning']`` (widths, steps done,
 generator state, targeted-dropout probabilities) so that ``nnUNetv2_train ... --c`` resumes at the exact widths,
-schedule position and dropout. The pruning state is written together with nnU-Net's checkpoint: nnU-Net writes to a
-temporary file, the state is added there, and one ``os.replace`` puts it in place, so a checkpoint on disk either has
-its pruning state or is the previous one. Resuming refuses a checkpoint whose widths differ from the plans but that
+schedule position and dropout. The pruning state is written together with nnU-Net's checkpoint, in the same dict and
+the same single atomic write (``save_checkpoint``), so a checkpoint on disk either has its pruning state or is the
+previous one. Checkpoints are read with ``nnunet_lunet.checkpoints.load_checkpoint`` (``weights_only=True``).
+Resuming refuses a checkpoint whose widths differ from the plans but that
 carries no pruning state (it would otherwise pass for an unpruned run).
 """
 
-import os
+import contextlib
+import importlib
 import time
 from dataclasses import asdict
 from typing import Optional, Union
 
 import numpy as np
 import torch
+from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
 from nnunetv2.utilities.plans_handling.plans_handler import ConfigurationManager, PlansManager
 from torch import nn
@@ -45,6 +48,7 @@ from torch._dynamo import OptimizedModule
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from nnunet_lunet.architecture import architecture_of, pruned_network_class
+from nnunet_lunet.checkpoints import load_checkpoint
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.model_stats import count_parameters
 from nnunet_lunet.pruning.activations import collect_activation_scores, remaining_scores
@@ -55,7 +59,39 @@ from nnunet_lunet.pruning.pruning_log import new_log, read_log, step_record, wri
 from nnunet_lunet.pruning.schedule import PruningSchedule, check_target_reachable
 from nnunet_lunet.pruning.surgery import prune_many
 from nnunet_lunet.pruning.targeted_dropout import TargetedDropout
+from nnunet_lunet.safe_output import save_torch
 from nnunet_lunet.trainers.recipes import nnUNetTrainerLeanRecipe
+
+
+class _CheckpointIO:
+    """Stands in for ``torch`` in nnU-Net's trainer module while its ``save_checkpoint`` or ``load_checkpoint`` runs:
+    ``save`` adds the pruning state to nnU-Net's dict and writes it once, atomically; ``load`` returns the checkpoint
+    the package's safe loader already read. Everything else is torch's."""
+
+    def __init__(self, pruning_state: Optional[dict] = None, loaded: Optional[dict] = None):
+        self.pruning_state = pruning_state
+        self.loaded = loaded
+        self.calls = []
+
+    def __getattr__(self, name):
+        return getattr(torch, name)
+
+    def save(self, checkpoint, filename, *args, **kwargs):
+        save_torch({**checkpoint, "pruning": self.pruning_state}, filename)
+        self.calls.append(("save", filename))
+
+    def load(self, filename, *args, **kwargs):
+        self.calls.append(("load", filename))
+        return self.loaded
+
+    @contextlib.contextmanager
+    def serving(self):
+        module = importlib.import_module(nnUNetTrainer.__module__)
+        module.torch = self
+        try:
+            yield
+        finally:
+            module.torch = torch
 
 
 class nnUNetTrainerSTAMP(nnUNetTrainerLeanRecipe):
@@ -199,25 +235,30 @@ class nnUNetTrainerSTAMP(nnUNetTrainerLeanRecipe):
         if self.local_rank != 0 or self.disable_checkpointing:
             super().save_checkpoint(filename)  # writes nothing (or says checkpointing is disabled)
             return
-        # nnU-Net writes its checkpoint dict in one go. Rather than copy its save_checkpoint (and miss upstream
-        # changes), let it write a temporary file, add the pruning state there, and replace the checkpoint at once.
-        partial = filename + ".partial"
-        super().save_checkpoint(partial)
-        checkpoint = torch.load(partial, map_location="cpu", weights_only=False)
-        checkpoint["pruning"] = self._pruning_state()
-        torch.save(checkpoint, partial)
-        os.replace(partial, filename)
+        # nnU-Net builds its checkpoint dict and writes it with its module's torch.save. Rather than copy that dict
+        # (and miss upstream changes), that one call is served by _CheckpointWriter: it adds the pruning state to the
+        # dict and writes it once, atomically (unique temporary, fsync, os.replace), so a checkpoint on disk either
+        # has its pruning state or is the previous one.
+        io = _CheckpointIO(pruning_state=self._pruning_state())
+        with io.serving():
+            super().save_checkpoint(filename)
+        if io.calls != [("save", filename)]:
+            raise RuntimeError(f"nnU-Net's save_checkpoint did not write {filename} with one torch.save, as {__name__} "
+                               f"expects: the pruning state would be lost (nnU-Net changed; update the trainer)")
 
     def load_checkpoint(self, filename_or_checkpoint: Union[dict, str]) -> None:
-        # nnU-Net's own loading does the work: the pruned network resizes itself to the checkpoint's widths in
-        # load_state_dict, keeping its Parameter objects, so the optimizer (and its sliced state) stays valid. A DDP
-        # wrapper built before (nnU-Net wraps in initialize) still holds the old tensors: wrap anew.
-        super().load_checkpoint(filename_or_checkpoint)
+        # Read once with the package's loader (weights_only=True, nnunet_lunet.checkpoints); nnU-Net's own loading
+        # (which fails when given a dict in 2.8.1) gets that dict from its torch.load (_CheckpointIO). The pruned
+        # network resizes itself to the checkpoint's widths in load_state_dict, keeping its Parameter objects, so the
+        # optimizer (and its sliced state) stays valid. A DDP wrapper built before (nnU-Net wraps in initialize)
+        # still holds the old tensors: wrap anew.
+        checkpoint, where = filename_or_checkpoint, "the checkpoint"
+        if isinstance(checkpoint, str):
+            checkpoint, where = load_checkpoint(checkpoint, map_location=self.device), checkpoint
+        with _CheckpointIO(loaded=checkpoint).serving():
+            super().load_checkpoint(where)  # a name: nnU-Net's torch.load returns the dict
         if self.is_ddp:
             self._wrap_ddp()
-        checkpoint, where = filename_or_checkpoint, "the checkpoint"
-        if isinstance(checkpoint, str):  # read again: nnU-Net 2.8.1's load_checkpoint fails when given a dict
-            checkpoint, where = torch.load(checkpoint, map_location="cpu", weights_only=False), checkpoint
         self._restore_pruning_state(checkpoint, where)
 
     def _restore_pruning_state(self, checkpoint: dict, where: str = "the checkpoint") -> None:

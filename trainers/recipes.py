@@ -13,6 +13,9 @@ authors train with Adam. Adam lr 1e-3 is the only recipe under which both the th
 fast, so it is the lean recipe. It is nnU-Net's own ``nnUNetTrainerVanillaAdam1en3`` (Adam, lr 1e-3, weight decay
 3e-5, nnU-Net's poly decay over the run), kept under a name of ours so that the LUnet trainers, the pruning trainers
 and the recipe trainer change together if the recipe ever does.
+
+Every trainer here (and so every trainer the package ships) is ``seeding.Seeded``: ``NNUNET_LUNET_SEED`` makes its
+training repeatable.
 """
 
 import torch
@@ -20,13 +23,15 @@ from nnunetv2.training.lr_scheduler.polylr import PolyLRScheduler
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 from nnunetv2.training.nnUNetTrainer.variants.optimizer.nnUNetTrainerAdam import nnUNetTrainerVanillaAdam1en3
 
+from nnunet_lunet.trainers.seeding import Seeded
 
-class nnUNetTrainerLeanRecipe(nnUNetTrainerVanillaAdam1en3):
+
+class nnUNetTrainerLeanRecipe(Seeded, nnUNetTrainerVanillaAdam1en3):
     """The lean recipe (Adam lr 1e-3, poly) on whatever network the plans give: train nnU-Net's default network
     exactly as the LUnet trainers train theirs."""
 
 
-class nnUNetTrainerMomentum095(nnUNetTrainer):
+class nnUNetTrainerMomentum095(Seeded, nnUNetTrainer):
     """nnU-Net's SGD with momentum 0.95 instead of 0.99: the value nnU-Net v1 fell back to when training stalled."""
 
     sgd_momentum = 0.95

@@ -1,20 +1,23 @@
 """The benchmark's output folder: where it is by default and what a new run may replace in it.
 
 Rules: the default is ``$nnUNet_results/<dataset>/lunet_benchmark_<configuration>``. A folder that holds anything
-is refused unless ``overwrite``; with ``overwrite`` only a previous benchmark's files (``OUTPUT_FILES``,
-``widths_*.png``, ``test_predictions/``) are removed, nothing else. Light on purpose: the demo imports it.
+is refused unless ``overwrite``, and with ``overwrite`` unless an earlier benchmark wrote it (its
+``safe_output.MARKER``); then only that benchmark's files (``OUTPUTS``: ``OUTPUT_FILES``, ``widths_*.png``,
+``test_predictions/``) are removed, nothing else. The benchmark fills the folder in place: the marker says
+``complete: false`` from ``prepare_output`` until ``finish_output`` (``is_finished``), so a benchmark that died
+part-way is recognisable. Light on purpose: the demo imports it.
 """
 
-import glob
 import os
-import shutil
 from typing import Optional
 
 from nnunet_lunet.datasets import require_env
-from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.safe_output import finish_in_place, is_complete, start_in_place
 
 OUTPUT_FILES = ("benchmark.md", "benchmark.csv", "dice_vs_params.png", "latency_vs_dice.png", "benchmark.log")
 TEST_PREDICTIONS = "test_predictions"
+OUTPUTS = list(OUTPUT_FILES) + ["widths_*.png", TEST_PREDICTIONS]
+COMMAND = "benchmark"
 
 
 def default_output(dataset_name: str, configuration: str, results_root: Optional[str] = None) -> str:
@@ -24,18 +27,16 @@ def default_output(dataset_name: str, configuration: str, results_root: Optional
 
 
 def prepare_output(folder: str, overwrite: bool) -> None:
-    """Create the output folder; LUnetError if it holds anything and ``overwrite`` is off; with ``overwrite``,
-    remove only a previous benchmark's files."""
-    if os.path.exists(folder) and not os.path.isdir(folder):
-        raise LUnetError(f"output {folder} is a file: pass a folder with -o")
-    if os.path.isdir(folder) and os.listdir(folder):
-        if not overwrite:
-            raise LUnetError(f"output folder {folder} already exists: pass --overwrite to replace its benchmark "
-                             f"files, or choose another folder with -o")
-        for name in OUTPUT_FILES:
-            if os.path.isfile(os.path.join(folder, name)):
-                os.remove(os.path.join(folder, name))
-        for path in glob.glob(os.path.join(folder, "widths_*.png")):
-            os.remove(path)
-        shutil.rmtree(os.path.join(folder, TEST_PREDICTIONS), ignore_errors=True)
-    os.makedirs(folder, exist_ok=True)
+    """Create the output folder, after the checks of the module rules; remove an earlier benchmark's files and mark
+    the folder unfinished."""
+    start_in_place(folder, COMMAND, overwrite, OUTPUTS)
+
+
+def finish_output(folder: str) -> None:
+    """Mark the folder as a finished benchmark."""
+    finish_in_place(folder, COMMAND, OUTPUTS)
+
+
+def is_finished(folder: str) -> bool:
+    """Whether ``folder`` holds a finished benchmark."""
+    return is_complete(folder, COMMAND)

@@ -20,8 +20,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Dict, Optional
 
-import torch
-
+from nnunet_lunet.checkpoints import load_checkpoint
 from nnunet_lunet.pruning.pruning_log import pruning_seconds, read_log
 
 
@@ -90,8 +89,5 @@ def read_epoch_times(checkpoint_file: str) -> EpochTimes:
     """``epoch_times`` of a checkpoint file (memory-mapped: the weights are not read)."""
     if not os.path.isfile(checkpoint_file):
         raise MissingRecord(f"no {checkpoint_file}")
-    try:
-        checkpoint = torch.load(checkpoint_file, map_location="cpu", weights_only=False, mmap=True)
-    except RuntimeError:  # legacy (non-zip) checkpoints cannot be memory-mapped
-        checkpoint = torch.load(checkpoint_file, map_location="cpu", weights_only=False)
+    checkpoint = load_checkpoint(checkpoint_file, mmap=True)
     return epoch_times(checkpoint.get("logging", {}))

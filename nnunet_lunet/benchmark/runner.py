@@ -13,7 +13,8 @@ Rules:
   different cases, a ``reference`` that is not among the models.
 - Each (model, fold) becomes one row. A row that cannot be measured (no fold, no checkpoint, no
   ``validation/summary.json``, an exception while building or measuring) gets status ``failed: <reason>`` with the
-  numbers measured before the failure; the other rows are still measured.
+  numbers measured before the failure; the other rows are still measured. When every row failed, the report is
+  still written, and then a ``LUnetError`` says so (the command exits non-zero).
 - Three passes over the rows. Preparing, per row: validation Dice and epoch times (files), the network rebuilt as
   nnU-Net's predictor does (``trained_network``), parameters and MACs (``model_stats``), the case (``cases``) and the
   row's timers (``timers``: patch and whole case, on CPU also under ONNX Runtime). Timing: all rows' timers together,
@@ -24,7 +25,8 @@ Rules:
   ``benchmark.md``, ``benchmark.csv``, ``dice_vs_params.png``, ``latency_vs_dice.png``,
   ``widths_<model>_fold<N>.png`` for every fold folder holding a ``pruning_log.json``, ``benchmark.log`` (nnU-Net's
   output while predicting the test set) and ``test_predictions/``. With ``overwrite`` these (and only these) are
-  replaced; nothing else in the folder is touched (``outputs``).
+  replaced, and only in a folder an earlier benchmark wrote; nothing else in the folder is touched. A completion
+  marker is written last (``outputs``).
 """
 
 import os
@@ -43,7 +45,7 @@ from nnunet_lunet.benchmark.discovery import (STANDARD_TRAINERS, TrainedModel, c
 from nnunet_lunet.benchmark.environment import describe_environment
 from nnunet_lunet.benchmark.latency import time_interleaved
 from nnunet_lunet.benchmark.memory import measure_memory
-from nnunet_lunet.benchmark.outputs import TEST_PREDICTIONS, default_output, prepare_output
+from nnunet_lunet.benchmark.outputs import TEST_PREDICTIONS, default_output, finish_output, prepare_output
 from nnunet_lunet.benchmark.plots import plot_dice_vs_params, plot_latency_vs_dice, plot_widths
 from nnunet_lunet.benchmark.ratios import add_ratios
 from nnunet_lunet.benchmark.records import MissingRecord, pruning_overhead, read_epoch_times, read_validation_dice
@@ -338,8 +340,13 @@ def run_benchmark(dataset: str, configuration: str, selection: ModelSelection = 
     table = format_table(rows, {k: v for row in rows for k, v in row.get("label_names", {}).items()})
     paths = _write_outputs(rows, table, notes, environment, f"{dataset_name} {configuration}", command_line, output,
                            widths_plots)
+    finish_output(output)
     if echo:
         _print_outputs(table, notes, paths)
+    if not any(r["status"] == "ok" for r in rows):
+        raise LUnetError(f"no model could be measured: all {len(rows)} rows failed (their reasons are in "
+                         f"{os.path.join(output, 'benchmark.md')}); fix them and run the benchmark again with "
+                         f"--overwrite")
     return output
 
 

@@ -36,9 +36,12 @@ def load_predictor(model_folder: str, fold: str, checkpoint_name: str, device: t
     ``nnUNetv2_predict --disable_tta``); its printed output goes nowhere when ``quiet``."""
     from nnunetv2.inference.predict_from_raw_data import nnUNetPredictor
 
+    from nnunet_lunet.checkpoints import check_model_folder_checkpoint
+
     checkpoint = os.path.join(fold_folder(model_folder, fold), checkpoint_name)
     if not os.path.isfile(checkpoint):
         raise FileNotFoundError(f"no {checkpoint_name} in fold_{fold} (train it, or pass --checkpoint)")
+    check_model_folder_checkpoint(fold_folder(model_folder, fold), checkpoint_name)  # before nnU-Net unpickles it
     with open(os.devnull, "w") as devnull, (contextlib.redirect_stdout(devnull) if quiet else
                                             contextlib.nullcontext()):
         predictor = nnUNetPredictor(tile_step_size=0.5, use_gaussian=True, use_mirroring=mirroring,

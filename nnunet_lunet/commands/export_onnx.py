@@ -23,7 +23,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--checkpoint", default="checkpoint_final.pth", help="checkpoint file name (default: "
                                                                         "checkpoint_final.pth)")
     p.add_argument("-o", "--output", required=True, help="model folder to write (must not exist)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing -o folder")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier export-onnx folder at -o "
+                   "(a folder export-onnx did not write is refused, nothing deleted)")
     # hidden: lets tests (and the curious) force or relax the parity refusal
     p.add_argument("--parity-tolerance", type=float, default=PARITY_TOLERANCE, help=argparse.SUPPRESS)
     p.set_defaults(func=run)

@@ -13,7 +13,8 @@ def add_parser(subparsers) -> None:
                                                                                  "(default: 32 40 32)")
     p.add_argument("--channels", type=int, default=1, help="input channels (default: 1)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--overwrite", action="store_true", help="replace an existing dataset folder")
+    p.add_argument("--overwrite", action="store_true", help="replace a dataset folder make-dataset "
+                   "wrote earlier (any other folder is refused, nothing deleted)")
     p.set_defaults(func=run)
 
 

@@ -16,7 +16,8 @@ def add_parser(subparsers) -> None:
                                                               "(default: <plans>_lunet)")
     p.add_argument("--batch-size", type=int, default=None, help="batch size of the source configurations and their "
                    "variants in the written plans (default: the source plans'); e.g. 2 for a CPU budget")
-    p.add_argument("--overwrite", action="store_true", help="replace the output plans file if it exists")
+    p.add_argument("--overwrite", action="store_true", help="replace the output plans file if "
+                   "nnunet-lunet wrote it (other plans files are refused)")
     p.set_defaults(func=run)
 
 

@@ -28,8 +28,9 @@ def add_parser(subparsers) -> None:
                                                                 "patch (default: 0.5, nnU-Net's)")
     p.add_argument("--save-probabilities", action="store_true", help="also write the class probabilities "
                                                                      "(.npz + .pkl, as nnUNetv2_predict)")
-    p.add_argument("--overwrite", action="store_true", help="predict into a non-empty output folder, replacing "
-                                                            "existing predictions")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier prediction of nnunet-lunet "
+                   "predict at -o, its stale cases included (a folder predict did not write is refused, nothing "
+                   "deleted); the new one is written aside and put in place when every case is done")
     p.add_argument("--processes", type=int, default=2, help="worker processes for preprocessing and for export "
                                                             "(default: 2)")
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime / OpenVINO threads (default: 0 = one "

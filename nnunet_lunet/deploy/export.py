@@ -6,23 +6,25 @@ Rules:
   is rebuilt as nnU-Net's predictor rebuilds it (``benchmark.trained_network``: the trainer class named in the
   checkpoint, deep supervision off, pruned networks at their trained widths).
 - Checked before anything is written, each with one ``LUnetError``: the dataset, the run folder, the fold, the
-  checkpoint, the output (an existing ``output`` needs ``overwrite``), the tolerance (>= 0).
+  checkpoint, the output (an existing ``output`` needs ``overwrite`` and must be an earlier export: see
+  ``safe_output``), the tolerance (>= 0).
 - Parity (``parity``): PyTorch vs ONNX Runtime on one patch; above ``tolerance`` (default 1e-3) the export is
-  refused. Everything is written to a temporary folder beside ``output`` and moved into place only when parity
-  holds, so a refused or failed export leaves nothing at ``output`` (and, with ``overwrite``, the old folder
-  untouched).
+  refused. Everything is written to a staging folder beside ``output`` and moved into place only when parity
+  holds (``safe_output.staged_folder``), so a refused, failed or interrupted export leaves nothing at ``output``
+  (and, with ``overwrite``, the old folder untouched).
 - The folder's layout: ``model_folder``.
 """
 
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
-from typing import Optional
 
 from nnunet_lunet.deploy.model_folder import (DATASET_FILE, ONNX_FILE, PLANS_FILE, ExportRecord, reduced_checkpoint,
                                               write_record)
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.safe_output import check_replaceable, staged_folder
+
+COMMAND = "export-onnx"
 
 # Largest absolute logit difference between PyTorch and the exported graph that export-onnx accepts (module rules).
 # Here, not in ``parity``, which imports torch: the command line's parser shows it.
@@ -70,11 +72,7 @@ def check_request(request: ExportRequest) -> ExportedRun:
     if not os.path.isfile(checkpoint_file):
         raise LUnetError(f"no {request.checkpoint} in {fold_folder} (training unfinished?): pass --checkpoint "
                          f"checkpoint_best.pth or checkpoint_latest.pth, or finish the training")
-    if os.path.exists(request.output) and not request.overwrite:
-        raise LUnetError(f"output {request.output} already exists: pass --overwrite to replace it, or choose "
-                         f"another folder with -o")
-    if os.path.exists(request.output) and not os.path.isdir(request.output):
-        raise LUnetError(f"output {request.output} is a file: pass a folder with -o")
+    check_replaceable(request.output, COMMAND, request.overwrite)
     return ExportedRun(dataset_name, model_folder, checkpoint_file)
 
 
@@ -89,6 +87,7 @@ def _write_folder(request: ExportRequest, run: ExportedRun, folder: str) -> Expo
     import torch
 
     from nnunet_lunet.benchmark.trained_network import load_predictor, network_input, trained_network
+    from nnunet_lunet.checkpoints import load_checkpoint
     from nnunet_lunet.deploy.onnx_graph import OPSET, export_graph, ort_session, spatial_divisor
     from nnunet_lunet.deploy.parity import max_abs_diff, parity_patch, preprocessed_data_folder
 
@@ -108,7 +107,7 @@ def _write_folder(request: ExportRequest, run: ExportedRun, folder: str) -> Expo
                          f"onnx/onnxruntime match torch (pip install -U onnx onnxruntime) and report the network")
     for name in (PLANS_FILE, DATASET_FILE):
         shutil.copyfile(os.path.join(run.model_folder, name), os.path.join(folder, name))
-    checkpoint = torch.load(run.checkpoint_file, map_location="cpu", weights_only=False)
+    checkpoint = load_checkpoint(run.checkpoint_file)
     axes = checkpoint.get("inference_allowed_mirroring_axes")
     record = ExportRecord(
         dataset=run.dataset_name, configuration=request.configuration, trainer=checkpoint["trainer_name"],
@@ -127,17 +126,5 @@ def _write_folder(request: ExportRequest, run: ExportedRun, folder: str) -> Expo
 def export_onnx(request: ExportRequest) -> ExportRecord:
     """Write the model folder at ``request.output`` (see module rules); returns its record."""
     run = check_request(request)
-    output = os.path.abspath(request.output)
-    parent = os.path.dirname(output)
-    os.makedirs(parent, exist_ok=True)
-    staging: Optional[str] = tempfile.mkdtemp(prefix=f".{os.path.basename(output)}.export-", dir=parent)
-    try:
-        record = _write_folder(request, run, staging)
-        if os.path.isdir(output):  # overwrite was checked
-            shutil.rmtree(output)
-        os.rename(staging, output)
-        staging = None
-    finally:
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
-    return record
+    with staged_folder(request.output, COMMAND, request.overwrite) as staging:
+        return _write_folder(request, run, staging)

@@ -9,9 +9,14 @@ Rules:
   With runtime ``onnxruntime``, ``openvino`` or ``openvino-bf16`` (optional, ``graph_runtimes``) only the network is
   replaced, by ``onnx_graph.OnnxNetwork`` running the folder's graph; with ``torch`` the network is rebuilt from the
   folder's reduced checkpoint as ``nnUNetv2_predict`` rebuilds it. Inference runs on the CPU.
-- Checked before anything is written (``LUnetError``): the model folder (``model_folder.read_model_folder``), the
-  input folder (it must hold images with the dataset's file ending), the output (an existing, non-empty folder needs
-  ``overwrite``), ``step_size`` in (0, 1], ``processes`` >= 1, ``threads`` >= 0.
+- Checked before anything is written and before nnU-Net's workers start (``LUnetError``): the model folder
+  (``model_folder.read_model_folder``), the input folder (``input_cases``: images named ``CASE_XXXX<file ending>``,
+  every case with each channel the model takes, no other channel), the output (an existing, non-empty folder needs
+  ``overwrite`` and must be an earlier prediction: ``safe_output``), ``step_size`` in (0, 1], ``processes`` >= 1,
+  ``threads`` >= 0.
+- The segmentations are written into a staging folder that replaces the output folder only when every case is done
+  (``safe_output.staged_folder``, with its completion marker), so an interrupted prediction leaves the earlier one,
+  and ``overwrite`` leaves no stale case of an earlier run.
 - A progress bar over cases goes to stderr; nnU-Net's per-case messages are silenced.
 """
 
@@ -21,9 +26,12 @@ import sys
 from dataclasses import dataclass
 
 from nnunet_lunet.deploy.graph_runtimes import GRAPH_RUNTIMES, graph_runner, require_runtime
+from nnunet_lunet.deploy.input_folder import input_cases
 from nnunet_lunet.deploy.model_folder import DATASET_FILE, ONNX_FILE, PLANS_FILE, ExportRecord, read_model_folder
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.safe_output import check_replaceable, staged_folder
 
+COMMAND = "predict"
 RUNTIMES = GRAPH_RUNTIMES + ("torch",)
 
 
@@ -43,10 +51,6 @@ class PredictRequest:
     threads: int = 0  # the graph runtime's intra-op threads; 0 = its default
 
 
-def _input_files(folder: str, file_ending: str) -> list:
-    return sorted(f for f in os.listdir(folder) if f.endswith(file_ending)) if os.path.isdir(folder) else []
-
-
 def check_request(request: PredictRequest) -> ExportRecord:
     """Validate everything the module rules list; nothing is written."""
     import json
@@ -64,17 +68,8 @@ def check_request(request: PredictRequest) -> ExportRecord:
     record = read_model_folder(request.model_folder, need_checkpoint=request.runtime == "torch")
     with open(os.path.join(request.model_folder, DATASET_FILE)) as f:
         file_ending = json.load(f)["file_ending"]
-    if not os.path.isdir(request.input_folder):
-        raise LUnetError(f"input folder {request.input_folder} does not exist: pass a folder of images named as "
-                         f"nnU-Net names them (CASE_0000{file_ending}) with -i")
-    if not _input_files(request.input_folder, file_ending):
-        raise LUnetError(f"input folder {request.input_folder} has no {file_ending} images: pass a folder of "
-                         f"images named CASE_0000{file_ending} with -i")
-    if os.path.isfile(request.output_folder):
-        raise LUnetError(f"output {request.output_folder} is a file: pass a folder with -o")
-    if os.path.isdir(request.output_folder) and os.listdir(request.output_folder) and not request.overwrite:
-        raise LUnetError(f"output folder {request.output_folder} is not empty: pass --overwrite to replace its "
-                         f"predictions, or choose another folder with -o")
+    input_cases(request.input_folder, file_ending, record.input_channels)
+    check_replaceable(request.output_folder, COMMAND, request.overwrite)
     return record
 
 
@@ -100,6 +95,7 @@ def build_predictor(request: PredictRequest, record: ExportRecord):
     import torch
     from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 
+    from nnunet_lunet.checkpoints import check_model_folder_checkpoint
     from nnunet_lunet.deploy.onnx_graph import OnnxNetwork
 
     predictor = _predictor_class()(tile_step_size=request.step_size, use_gaussian=True,
@@ -107,6 +103,7 @@ def build_predictor(request: PredictRequest, record: ExportRecord):
                                    device=torch.device("cpu"), verbose=False, allow_tqdm=False)
     folder = request.model_folder
     if request.runtime == "torch":
+        check_model_folder_checkpoint(os.path.join(folder, f"fold_{record.fold}"), record.checkpoint)
         predictor.initialize_from_trained_model_folder(folder, use_folds=(record.fold if record.fold == "all" else
                                                                           int(record.fold),),
                                                        checkpoint_name=record.checkpoint)
@@ -129,9 +126,9 @@ def predict_folder(request: PredictRequest) -> int:
     record = check_request(request)
     with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
         predictor = build_predictor(request, record)
-        os.makedirs(request.output_folder, exist_ok=True)
-        predictor.predict_from_files(os.path.abspath(request.input_folder), os.path.abspath(request.output_folder),
-                                     save_probabilities=request.save_probabilities, overwrite=True,
-                                     num_processes_preprocessing=request.processes,
-                                     num_processes_segmentation_export=request.processes)
-    return len(_input_files(request.input_folder, predictor.dataset_json["file_ending"]))
+        with staged_folder(request.output_folder, COMMAND, request.overwrite) as staging:
+            predictor.predict_from_files(os.path.abspath(request.input_folder), staging,
+                                         save_probabilities=request.save_probabilities, overwrite=True,
+                                         num_processes_preprocessing=request.processes,
+                                         num_processes_segmentation_export=request.processes)
+    return len(input_cases(request.input_folder, predictor.dataset_json["file_ending"], record.input_channels))

@@ -58,5 +58,5 @@ def export_pruned(dataset: str, configuration: str, trainer: str, plans_name: st
             raise LUnetError(f"{path} already has a configuration {name}: pass --overwrite to replace it, or --name")
         added = {**{k: v for k, v in existing["configurations"].items() if k not in plans["configurations"]},
                  **added}
-    path = write_plans_with(dataset_name, plans_name, target, added, overwrite=True)
+    path = write_plans_with(dataset_name, plans_name, target, added, overwrite=True, command="export-pruned")
     return path, name, format_layer_widths(widths)
