@@ -44,8 +44,8 @@ def _timed_after(target: Callable[[], object], before: Callable[[], object], rep
 def _ort_run(path: str, x, threads: int, spinning: bool) -> Callable[[], object]:
     from nnunet_lunet.deploy.onnx_graph import ort_session, run_session
 
-    session, array = ort_session(path, threads=threads, spinning=spinning), x.numpy()
-    return lambda: run_session(session, array)
+    ort, array = ort_session(path, threads=threads, spinning=spinning), x.numpy()
+    return lambda: run_session(ort, array)
 
 
 def measure(plans: dict, configuration: str, dataset_json: dict, variants, threads: int,
