@@ -49,7 +49,7 @@ def candidates(plans: dict, configuration: str, variants: Sequence) -> List[tupl
     from nnunet_lunet.plans.variants import derive_configuration
 
     resolved = resolved_configuration(plans, configuration)
-    require_supported(resolved["architecture"], configuration)
+    require_supported(resolved["architecture"], f"configuration {configuration}")
     return [("default", resolved["architecture"])] + [
         (variant.suffix, derive_configuration(plans, configuration, variant)[1]["architecture"])
         for variant in variants]

@@ -10,19 +10,9 @@ from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 from torch import nn
 
 from nnunet_lunet.architecture import architecture_of
-from nnunet_lunet.datasets import require_env
+from nnunet_lunet.datasets import load_dataset_json  # noqa: F401  (its home is datasets; importable here as before)
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.model_stats import count_parameters
-
-
-def load_dataset_json(dataset_name: str) -> dict:
-    """``dataset.json`` as nnU-Net's preprocessing copied it into the preprocessed folder."""
-    path = os.path.join(require_env("nnUNet_preprocessed"), dataset_name, "dataset.json")
-    if not os.path.isfile(path):
-        raise LUnetError(f"{path} is missing: run nnUNetv2_plan_and_preprocess -d {int(dataset_name[7:10])} (its "
-                         f"preprocessing copies dataset.json there)")
-    with open(path) as f:
-        return json.load(f)
 
 
 def io_channels(plans: dict, dataset_json: dict) -> tuple:

@@ -32,7 +32,7 @@ class nnUNetTrainerLUnet(nnUNetTrainerLeanRecipe):
                                    enable_deep_supervision: bool = True) -> nn.Module:
         architecture = architecture_of(configuration_manager)
         try:
-            require_supported(architecture, "of these plans")
+            require_supported(architecture, "this configuration")
         except LUnetError as e:
             raise LUnetError(f"{cls.__name__}: {e}") from None
         flat = with_widths(architecture, flat_widths(cls.lunet_width, architecture["arch_kwargs"]["n_stages"]))
