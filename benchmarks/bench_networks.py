@@ -69,7 +69,7 @@ def bench_networks(plans: dict, configuration: str, dataset_json: dict, variants
 
     resolved = resolved_configuration(plans, configuration)
     patch, batch = resolved["patch_size"], resolved["batch_size"]
-    n_in, _ = io_channels(plans, dataset_json)
+    n_in, _ = io_channels(plans, dataset_json, configuration)
     torch_device = torch.device(device)
     rows = []
     for label, architecture in candidates(plans, configuration, variants):

@@ -18,9 +18,9 @@ def summary_rows(dataset_name: str, plans_name: str, configurations: Sequence[st
     """One row for each configuration's default network, then one per variant; ratios are default / variant."""
     plans = load_plans(dataset_name, plans_name)
     dataset_json = load_dataset_json(dataset_name)
-    n_in, _ = io_channels(plans, dataset_json)
     rows = []
     for configuration in configurations:
+        n_in, _ = io_channels(plans, dataset_json, configuration)
         resolved = resolved_configuration(plans, configuration)
         require_supported(resolved["architecture"], f"configuration {configuration}")
         patch = resolved["patch_size"]
