@@ -49,7 +49,7 @@ def candidates(plans: dict, configuration: str, variants: Sequence) -> List[tupl
     from nnunet_lunet.plans.variants import derive_configuration
 
     resolved = resolved_configuration(plans, configuration)
-    require_supported(resolved["architecture"], configuration)
+    require_supported(resolved["architecture"], f"configuration {configuration}")
     return [("default", resolved["architecture"])] + [
         (variant.suffix, derive_configuration(plans, configuration, variant)[1]["architecture"])
         for variant in variants]
@@ -69,7 +69,7 @@ def bench_networks(plans: dict, configuration: str, dataset_json: dict, variants
 
     resolved = resolved_configuration(plans, configuration)
     patch, batch = resolved["patch_size"], resolved["batch_size"]
-    n_in, _ = io_channels(plans, dataset_json)
+    n_in, _ = io_channels(plans, dataset_json, configuration)
     torch_device = torch.device(device)
     rows = []
     for label, architecture in candidates(plans, configuration, variants):

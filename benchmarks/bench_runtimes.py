@@ -130,7 +130,7 @@ def bench_runtimes(plans: dict, configuration: str, dataset_json: dict, variants
 
     torch.set_num_threads(threads)
     patch = resolved_configuration(plans, configuration)["patch_size"]
-    n_in, _ = io_channels(plans, dataset_json)
+    n_in, _ = io_channels(plans, dataset_json, configuration)
     x = torch.randn((1, n_in, *patch), generator=torch.Generator().manual_seed(0))
     cells, macs = {}, {}
     with tempfile.TemporaryDirectory(prefix="bench_runtimes_") as tmp:

@@ -44,8 +44,8 @@ def _timed_after(target: Callable[[], object], before: Callable[[], object], rep
 def _ort_run(path: str, x, threads: int, spinning: bool) -> Callable[[], object]:
     from nnunet_lunet.deploy.onnx_graph import ort_session, run_session
 
-    session, array = ort_session(path, threads=threads, spinning=spinning), x.numpy()
-    return lambda: run_session(session, array)
+    ort, array = ort_session(path, threads=threads, spinning=spinning), x.numpy()
+    return lambda: run_session(ort, array)
 
 
 def measure(plans: dict, configuration: str, dataset_json: dict, variants, threads: int,
@@ -59,7 +59,8 @@ def measure(plans: dict, configuration: str, dataset_json: dict, variants, threa
 
     torch.set_num_threads(threads)
     patch = resolved_configuration(plans, configuration)["patch_size"]
-    x = torch.randn((1, io_channels(plans, dataset_json)[0], *patch), generator=torch.Generator().manual_seed(0))
+    n_in = io_channels(plans, dataset_json, configuration)[0]
+    x = torch.randn((1, n_in, *patch), generator=torch.Generator().manual_seed(0))
     rows = []
     with tempfile.TemporaryDirectory(prefix="ort_spinning_") as tmp:
         for i, (label, network, _) in enumerate(_networks(plans, configuration, dataset_json, variants, ())):

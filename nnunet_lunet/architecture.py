@@ -9,7 +9,7 @@ plans, so 2D/3D, any number of stages, input channels and classes work as they d
 
 Pruning supports both (``pruned_network_class``): a PlainConvUNet is pruned as ``PrunedPlainConvUNet``, a
 ResidualEncoderUNet (of basic blocks, as the presets build) as ``PrunedResidualEncoderUNet``; any other network gets a
-clear refusal (``require_prunable``).
+clear refusal (``require_supported``).
 """
 
 import copy
@@ -21,42 +21,30 @@ PLAIN_CONV_UNET = "dynamic_network_architectures.architectures.unet.PlainConvUNe
 PRUNED_PLAIN_CONV_UNET = "nnunet_lunet.pruning.network.PrunedPlainConvUNet"
 RESIDUAL_ENCODER_UNET = "dynamic_network_architectures.architectures.unet.ResidualEncoderUNet"
 PRUNED_RESIDUAL_ENCODER_UNET = "nnunet_lunet.pruning.residual_network.PrunedResidualEncoderUNet"
-SUPPORTED_NETWORKS = (PLAIN_CONV_UNET, PRUNED_PLAIN_CONV_UNET, RESIDUAL_ENCODER_UNET, PRUNED_RESIDUAL_ENCODER_UNET)
 # {network class in plans: the class that prunes it}
 PRUNED_CLASSES = {PLAIN_CONV_UNET: PRUNED_PLAIN_CONV_UNET, PRUNED_PLAIN_CONV_UNET: PRUNED_PLAIN_CONV_UNET,
                   RESIDUAL_ENCODER_UNET: PRUNED_RESIDUAL_ENCODER_UNET,
                   PRUNED_RESIDUAL_ENCODER_UNET: PRUNED_RESIDUAL_ENCODER_UNET}
-PRUNABLE_NETWORKS = tuple(PRUNED_CLASSES)
+SUPPORTED_NETWORKS = tuple(PRUNED_CLASSES)  # every network nnunet-lunet varies the widths of can also be pruned
 
 
-def require_supported(architecture: dict, configuration: str) -> None:
-    """Raise LUnetError unless the plans ``architecture`` dict describes a PlainConvUNet or ResidualEncoderUNet;
-    ``configuration`` names it in the message (``3d_fullres``)."""
+def require_supported(architecture: dict, where: str, feature: str = "nnunet-lunet") -> None:
+    """Raise LUnetError unless the plans ``architecture`` dict describes a PlainConvUNet or ResidualEncoderUNet
+    (pruned or not): the one check of a plans network, for width variants and for pruning. ``where`` names it in the
+    message (``configuration 3d_fullres``), ``feature`` says what needs it (``pruning``)."""
     name = architecture.get("network_class_name")
     if name not in SUPPORTED_NETWORKS:
         raise LUnetError(
-            f"configuration {configuration} uses network {name}, but nnunet-lunet supports only {PLAIN_CONV_UNET} "
+            f"{where} uses network {name}, but {feature} supports only {PLAIN_CONV_UNET} "
             f"(nnU-Net's default planner, nnUNetPlans) and {RESIDUAL_ENCODER_UNET} (nnUNetPlannerResEncM/L/XL): "
             f"plan the dataset with one of those planners or pick a configuration that uses one of those networks"
-        )
-
-
-def require_prunable(architecture: dict, where: str) -> None:
-    """Raise LUnetError unless the plans ``architecture`` dict describes a PlainConvUNet or ResidualEncoderUNet
-    (pruned or not); ``where`` names it in the message (``configuration 3d_fullres``)."""
-    name = architecture.get("network_class_name")
-    if name not in PRUNABLE_NETWORKS:
-        raise LUnetError(
-            f"{where} uses network {name}, but pruning supports only {PLAIN_CONV_UNET} "
-            f"(nnU-Net's default planner, nnUNetPlans) and {RESIDUAL_ENCODER_UNET} (nnUNetPlannerResEncM/L/XL): "
-            f"pick a configuration planned by one of those"
         )
 
 
 def pruned_network_class(architecture: dict, where: str) -> str:
     """The import path of the class that prunes the plans ``architecture``'s network (LUnetError naming ``where`` if
     none does)."""
-    require_prunable(architecture, where)
+    require_supported(architecture, where, "pruning")
     return PRUNED_CLASSES[architecture["network_class_name"]]
 
 

@@ -1,7 +1,10 @@
-"""Finding a dataset and its plans in nnU-Net's folders, with errors that say what to do.
+"""Finding a dataset, its plans and its ``dataset.json`` in nnU-Net's folders, with errors that say what to do.
 
-nnU-Net reads its folders from the environment variables ``nnUNet_raw``, ``nnUNet_preprocessed`` and
-``nnUNet_results``; the paths are read at call time, not import time, so tests and the demo can set them late.
+Rules: this module owns dataset naming (``DatasetXXX_Name``; ``dataset_id`` is the one place that reads the id from a
+name) and the loading of a dataset's plans and ``dataset.json``; configuration inheritance is resolved here too, and a
+chain that comes back to itself is refused. nnU-Net reads its folders from the environment variables ``nnUNet_raw``,
+``nnUNet_preprocessed`` and ``nnUNet_results``; the paths are read at call time, not import time, so tests and the
+demo can set them late.
 """
 
 import json
@@ -23,32 +26,43 @@ def require_env(name: str) -> str:
     return value
 
 
-def _candidates(dataset_id: int) -> list:
+def _candidates(number: int) -> list:
     """Dataset folder names with this id in nnU-Net's three folders (nnU-Net's own search)."""
     from nnunetv2.utilities.dataset_name_id_conversion import find_candidate_datasets
-    return sorted(str(name) for name in find_candidate_datasets(dataset_id))
+    return sorted(str(name) for name in find_candidate_datasets(number))
+
+
+DATASET_NAME = re.compile(r"Dataset(\d{3})_.+")
+
+
+def dataset_id(dataset_name: str) -> int:
+    """``Dataset004_Hippocampus`` -> 4."""
+    match = DATASET_NAME.fullmatch(dataset_name)
+    if match is None:
+        raise ValueError(f"{dataset_name!r} is not an nnU-Net dataset name (DatasetXXX_Name)")
+    return int(match.group(1))
 
 
 def resolve_dataset(dataset: str) -> str:
     """``4``, ``004`` or ``Dataset004_Hippocampus`` -> ``Dataset004_Hippocampus``; LUnetError if unknown/ambiguous."""
     text = str(dataset)
-    match = re.fullmatch(r"Dataset(\d{3})_.+", text)
+    match = DATASET_NAME.fullmatch(text)
     if match is None and not text.isdigit():
         raise LUnetError(f"invalid dataset {text!r}: give an nnU-Net dataset id (e.g. 4) or name "
                          f"(e.g. Dataset004_Hippocampus)")
-    dataset_id = int(match.group(1)) if match else int(text)
-    candidates = _candidates(dataset_id)
+    number = dataset_id(text) if match else int(text)
+    candidates = _candidates(number)
     if match:
         if text not in candidates:
             raise LUnetError(f"unknown dataset {text}: no such folder in nnUNet_raw, nnUNet_preprocessed or "
                              f"nnUNet_results ({', '.join(f'{v}={os.environ.get(v)}' for v in ENV_VARS)})")
         return text
     if not candidates:
-        raise LUnetError(f"unknown dataset {text}: no Dataset{dataset_id:03d}_* folder in nnUNet_raw, "
+        raise LUnetError(f"unknown dataset {text}: no Dataset{number:03d}_* folder in nnUNet_raw, "
                          f"nnUNet_preprocessed or nnUNet_results "
                          f"({', '.join(f'{v}={os.environ.get(v)}' for v in ENV_VARS)}); check -d and those variables")
     if len(candidates) > 1:
-        raise LUnetError(f"dataset id {dataset_id} is ambiguous ({', '.join(candidates)}): pass the full name with -d")
+        raise LUnetError(f"dataset id {number} is ambiguous ({', '.join(candidates)}): pass the full name with -d")
     return candidates[0]
 
 
@@ -61,37 +75,55 @@ def plans_file(dataset_name: str, plans_name: str) -> str:
 RESENC_PLANNERS = {f"nnUNetResEncUNet{size}Plans": f"nnUNetPlannerResEnc{size}" for size in ("M", "L", "XL")}
 
 
-def planning_command(dataset_id: int, plans_name: str) -> str:
+def planning_command(number: int, plans_name: str) -> str:
     """The nnU-Net command that writes ``plans_name``."""
     if plans_name in RESENC_PLANNERS:
-        return f"nnUNetv2_plan_experiment -d {dataset_id} -pl {RESENC_PLANNERS[plans_name]}"
-    return f"nnUNetv2_plan_and_preprocess -d {dataset_id}"
+        return f"nnUNetv2_plan_experiment -d {number} -pl {RESENC_PLANNERS[plans_name]}"
+    return f"nnUNetv2_plan_and_preprocess -d {number}"
+
+
+def _load_json(path: str, missing: str) -> dict:
+    """The JSON file at ``path``; LUnetError ``missing`` when there is none."""
+    if not os.path.isfile(path):
+        raise LUnetError(missing)
+    with open(path) as f:
+        return json.load(f)
 
 
 def load_plans(dataset_name: str, plans_name: str) -> dict:
     """The plans dict; LUnetError naming the missing file and the nnU-Net command that writes it."""
     path = plans_file(dataset_name, plans_name)
-    if not os.path.isfile(path):
-        dataset_id = int(dataset_name[7:10])
-        raise LUnetError(f"dataset {dataset_name} has no plans '{plans_name}' ({path} is missing): run "
-                         f"{planning_command(dataset_id, plans_name)} first (or pass the right -p)")
-    with open(path) as f:
-        return json.load(f)
+    return _load_json(path, f"dataset {dataset_name} has no plans '{plans_name}' ({path} is missing): run "
+                            f"{planning_command(dataset_id(dataset_name), plans_name)} first (or pass the right -p)")
+
+
+def load_dataset_json(dataset_name: str) -> dict:
+    """``dataset.json`` as nnU-Net's preprocessing copied it into the preprocessed folder."""
+    path = os.path.join(require_env("nnUNet_preprocessed"), dataset_name, "dataset.json")
+    return _load_json(path, f"{path} is missing: run nnUNetv2_plan_and_preprocess -d {dataset_id(dataset_name)} (its "
+                            f"preprocessing copies dataset.json there)")
 
 
 def resolved_configuration(plans: dict, configuration: str) -> dict:
-    """A configuration with its ``inherits_from`` chain merged (top-level keys only, as nnU-Net does)."""
+    """A configuration with its ``inherits_from`` chain merged (top-level keys only, as nnU-Net does); LUnetError on an
+    unknown configuration or a chain that comes back to itself."""
     configurations = plans["configurations"]
-    if configuration not in configurations:
-        raise LUnetError(f"unknown configuration '{configuration}' in plans {plans.get('plans_name')}: available are "
-                         f"{', '.join(sorted(configurations))}")
-    own = configurations[configuration]
-    parent: Optional[str] = own.get("inherits_from")
-    if parent is None:
-        return dict(own)
-    merged = resolved_configuration(plans, parent)
-    merged.update(own)
-    merged.pop("inherits_from", None)
+    chain = []
+    name: Optional[str] = configuration
+    while name is not None:
+        if name not in configurations:
+            raise LUnetError(f"unknown configuration '{name}' in plans {plans.get('plans_name')}: available are "
+                             f"{', '.join(sorted(configurations))}")
+        if name in chain:
+            raise LUnetError(f"configuration '{configuration}' of plans {plans.get('plans_name')} inherits from "
+                             f"itself ({' -> '.join([*chain, name])}): fix inherits_from in the plans file")
+        chain.append(name)
+        name = configurations[name].get("inherits_from")
+    merged: dict = {}
+    for name in reversed(chain):
+        merged.update(configurations[name])
+    if len(chain) > 1:
+        merged.pop("inherits_from", None)
     return merged
 
 
@@ -101,5 +133,5 @@ def require_preprocessed(dataset_name: str, plans: dict, configuration: str) -> 
     folder = os.path.join(require_env("nnUNet_preprocessed"), dataset_name, data_identifier)
     if not os.path.isdir(folder):
         raise LUnetError(f"configuration '{configuration}' of {dataset_name} is planned but not preprocessed "
-                         f"({folder} is missing): run nnUNetv2_preprocess -d {int(dataset_name[7:10])} "
+                         f"({folder} is missing): run nnUNetv2_preprocess -d {dataset_id(dataset_name)} "
                          f"-plans_name {plans['plans_name']} -c {configuration}")

@@ -3,10 +3,10 @@
 from typing import Dict, List, Sequence
 
 from nnunet_lunet.architecture import default_widths, require_supported
-from nnunet_lunet.datasets import load_plans, resolved_configuration
+from nnunet_lunet.datasets import load_dataset_json, load_plans, resolved_configuration
 from nnunet_lunet.model_stats import count_macs, count_parameters
 from nnunet_lunet.plans.variants import WidthVariant, derive_configuration
-from nnunet_lunet.plans_networks import build_from_plans, io_channels, load_dataset_json
+from nnunet_lunet.plans_networks import build_from_plans, io_channels
 from nnunet_lunet.tables import human, markdown_table
 
 COLUMNS = ("configuration", "network", "widths per stage", "parameters", "MACs / patch", "params ratio",
@@ -18,11 +18,11 @@ def summary_rows(dataset_name: str, plans_name: str, configurations: Sequence[st
     """One row for each configuration's default network, then one per variant; ratios are default / variant."""
     plans = load_plans(dataset_name, plans_name)
     dataset_json = load_dataset_json(dataset_name)
-    n_in, _ = io_channels(plans, dataset_json)
     rows = []
     for configuration in configurations:
+        n_in, _ = io_channels(plans, dataset_json, configuration)
         resolved = resolved_configuration(plans, configuration)
-        require_supported(resolved["architecture"], configuration)
+        require_supported(resolved["architecture"], f"configuration {configuration}")
         patch = resolved["patch_size"]
         candidates = [("default", resolved["architecture"])]
         for variant in variants:

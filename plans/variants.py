@@ -68,7 +68,7 @@ def is_variant_source(plans: dict, configuration: str) -> bool:
 def derive_configuration(plans: dict, source: str, variant: WidthVariant) -> Tuple[str, dict]:
     """The name and plans entry of ``variant`` applied to configuration ``source`` of ``plans``."""
     resolved = resolved_configuration(plans, source)
-    require_supported(resolved["architecture"], source)
+    require_supported(resolved["architecture"], f"configuration {source}")
     widths = variant.widths(resolved["architecture"])
     return f"{source}_{variant.suffix}", derived_configuration(source, with_widths(resolved["architecture"], widths))
 

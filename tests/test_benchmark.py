@@ -495,7 +495,7 @@ def test_a_case_timed_faster_than_its_forward_passes_is_reported():
 
     rows = [_timed_row("fine", (100, 90, 110), (0.25, 0.24, 0.3), passes=2),
             _timed_row("one tile, noise", (224, 216, 226), (0.214, 0.209, 0.228), passes=1),  # the demo's STAMP row
-            _timed_row("disturbed", (656, 600, 700), (0.49, 0.45, 0.5), passes=1)]  # issue 8's published case
+            _timed_row("disturbed", (656, 600, 700), (0.49, 0.45, 0.5), passes=1)]  # seen in an earlier Hippocampus benchmark
     lines = inconsistent_cases(rows)
     assert len(lines) == 1
     assert lines[0].startswith("disturbed fold 0, PyTorch: whole case 490 ms, more than 10% below 1 forward")

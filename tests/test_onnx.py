@@ -354,7 +354,7 @@ def test_bench_runtimes_script_times_every_runtime_interleaved(exported, planned
 
 
 def test_residual_encoder_lunet_exports_and_predicts_as_nnunet_does(planned_dataset, resenc_plans, train, tmp_path):
-    """A LUnet16 of nnU-Net's residual encoder preset M (issue 10): export-onnx passes its parity check and predict
+    """A LUnet16 of nnU-Net's residual encoder preset M: export-onnx passes its parity check and predict
     gives nnUNetv2_predict's segmentations."""
     resenc = resenc_plans.plans_name
     train("3d_fullres", LUNET16, resenc)

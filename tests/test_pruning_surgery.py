@@ -159,14 +159,19 @@ def test_refusals_change_nothing():
     assert prune_many(net, {}) == before
 
 
+def train_steps(net: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, steps: int) -> None:
+    """``steps`` optimizer steps on a loss of every deep-supervision output, so the optimizer holds state."""
+    for _ in range(steps):
+        optimizer.zero_grad()
+        sum(o.square().mean() for o in net(x)).backward()
+        optimizer.step()
+
+
 def test_optimizer_state_is_sliced_and_parameters_kept():
     net = make_net(3).train()
     optimizer = torch.optim.SGD(net.parameters(), lr=1e-2, momentum=0.99, nesterov=True)
     x = example(3)
-    for _ in range(2):
-        optimizer.zero_grad()
-        sum(o.square().mean() for o in net(x)).backward()
-        optimizer.step()
+    train_steps(net, optimizer, x, 2)
     conv = net.encoder.stages[1][0].convs[1].conv
     norm = net.encoder.stages[1][0].convs[1].norm
     next_conv = net.encoder.stages[2][0].convs[0].conv
@@ -189,9 +194,34 @@ def test_optimizer_state_is_sliced_and_parameters_kept():
     # the optimizer still holds the net's own parameter objects, and training goes on
     assert list(net.parameters()) == params_before
     assert all(a is b for a, b in zip(optimizer.param_groups[0]["params"], net.parameters()))
-    optimizer.zero_grad()
-    sum(o.square().mean() for o in net(x)).backward()
-    optimizer.step()
+    train_steps(net, optimizer, x, 1)
+
+
+def test_adam_state_is_sliced_as_the_pruning_trainers_train():
+    """The pruning trainers use the lean recipe (Adam): both moments follow the kept channels, the step count stays."""
+    net = make_net(3).train()
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=3e-5)
+    x = example(3)
+    train_steps(net, optimizer, x, 2)
+    conv = net.encoder.stages[1][0].convs[1].conv
+    next_conv = net.encoder.stages[2][0].convs[0].conv
+    moments = {(p, key): optimizer.state[p][key].clone()
+               for p in (conv.weight, conv.bias, next_conv.weight) for key in ("exp_avg", "exp_avg_sq")}
+    steps = {p: optimizer.state[p]["step"].clone() for p in (conv.weight, next_conv.weight)}
+
+    prune_channels(net, "encoder.stages.1.0.convs.1.conv", [1, 4], optimizer)
+
+    for (p, key), m in moments.items():
+        state = optimizer.state[p][key]
+        assert state.shape == p.shape
+        if p is next_conv.weight:  # the next conv loses input channels: dim 1
+            torch.testing.assert_close(state[:, 2], m[:, 3])
+        else:
+            torch.testing.assert_close(state[2], m[3])
+            torch.testing.assert_close(state[5], m[7])
+    for p, step in steps.items():
+        torch.testing.assert_close(optimizer.state[p]["step"], step)
+    train_steps(net, optimizer, x, 1)
 
 
 def test_backward_works_while_old_gradient_accumulators_are_held():

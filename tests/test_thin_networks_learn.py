@@ -1,7 +1,7 @@
 """Thin networks learn under nnU-Net: LUnet16 on real MRI (the packaged MSD Hippocampus subset) leaves "all
 background" within 200 steps.
 
-Issue 7's acceptance test. Under nnU-Net's own recipe (SGD, momentum 0.99) LUnet16 stayed at validation Dice 0.000
+Why the LUnet trainers use the lean recipe (benchmarks/hippocampus/recipes). Under nnU-Net's own recipe (SGD, momentum 0.99) LUnet16 stayed at validation Dice 0.000
 for 300 steps on full MSD Hippocampus; the LUnet trainers' lean recipe (Adam 1e-3) must get it well above 0.3 with
 8 epochs x 25 iterations at batch 2 on the subset's 24 training cases (fold 0: 19 train, 5 validation). The run is
 seeded, so on one machine and one set of versions its Dice is one number, not a draw.

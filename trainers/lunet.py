@@ -7,12 +7,12 @@ momentum 0.99 leaves thin networks at "all background". For a LUnet under nnU-Ne
 with the standard trainer instead: ``-p nnUNetPlans_lunet -c 3d_fullres_lunet16 -tr nnUNetTrainer``.
 """
 
-from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
 from nnunetv2.utilities.plans_handling.plans_handler import ConfigurationManager, PlansManager
 from torch import nn
 
 from nnunet_lunet.architecture import architecture_of, require_supported, with_widths
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.plans_networks import build_network
 from nnunet_lunet.trainers.recipes import nnUNetTrainerLeanRecipe
 from nnunet_lunet.widths import flat_widths
 
@@ -32,13 +32,11 @@ class nnUNetTrainerLUnet(nnUNetTrainerLeanRecipe):
                                    enable_deep_supervision: bool = True) -> nn.Module:
         architecture = architecture_of(configuration_manager)
         try:
-            require_supported(architecture, "of these plans")
+            require_supported(architecture, "this configuration")
         except LUnetError as e:
             raise LUnetError(f"{cls.__name__}: {e}") from None
         flat = with_widths(architecture, flat_widths(cls.lunet_width, architecture["arch_kwargs"]["n_stages"]))
-        return get_network_from_plans(flat["network_class_name"], flat["arch_kwargs"], flat["_kw_requires_import"],
-                                      num_input_channels, num_output_channels, allow_init=True,
-                                      deep_supervision=enable_deep_supervision)
+        return build_network(flat, num_input_channels, num_output_channels, enable_deep_supervision)
 
 
 class nnUNetTrainerLUnet16(nnUNetTrainerLUnet):

@@ -4,7 +4,7 @@ The first 40 labelled cases in case-id order: the first 24 are the training case
 the held-out test cases (imagesTs/labelsTs). Files are copied byte for byte; dataset.json is the full dataset's with
 ``numTraining`` set to 24. Run once from the repository root:
 
-    python benchmarks/hippocampus/make_demo_subset.py ../shared/data/Dataset004_Hippocampus
+    python benchmarks/hippocampus/make_demo_subset.py $nnUNet_raw/Dataset004_Hippocampus
 """
 
 import json

@@ -6,7 +6,7 @@
 # of LUnet16's size, STAMP, random-in-layer, widest-layer, and STAMP's final widths retrained from scratch.
 # Then the benchmark (table, CSV, plots) into benchmarks/hippocampus/.
 #
-# Needs nnUNet_raw/_preprocessed/_results set and Dataset004_Hippocampus (../shared/data) in nnUNet_raw. Resumable:
+# Needs nnUNet_raw/_preprocessed/_results set and Dataset004_Hippocampus in nnUNet_raw (MSD Task04 converted by nnUNetv2_convert_MSD_dataset). Resumable:
 # finished runs are skipped, interrupted ones continue from their last checkpoint (saved every 5 epochs) with --c.
 # CPU cost on 2 idle cores at EPOCHS=20 (500 steps): see README.md (measured). For nnU-Net's full budget on a GPU: run_gpu.sh.
 set -euo pipefail

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Issue 9 ("Fast inference for lean networks") on MSD Hippocampus, to run on an IDLE machine after run.sh (it needs
+# Fast inference of the lean networks on MSD Hippocampus, to run on an IDLE machine after run.sh (it needs
 # the models run.sh trains). Writes benchmarks/hippocampus/onnx/: the runtimes table of every width variant, the
 # benchmark with its ONNX Runtime columns, and a check that `nnunet-lunet predict` matches nnUNetv2_predict.
-# Needs nnUNet_raw/nnUNet_preprocessed/nnUNet_results set. 2 threads everywhere, as in the issue's numbers.
+# Needs nnUNet_raw/nnUNet_preprocessed/nnUNet_results set. 2 threads everywhere.
 set -euo pipefail
 export nnUNet_def_n_proc=2 nnUNet_n_proc_DA=2 nnUNet_compile=false OMP_NUM_THREADS=2
 OUT=benchmarks/hippocampus/onnx

@@ -56,10 +56,9 @@ from nnunet_lunet.benchmark.timing_checks import inconsistent_cases, mark_noise
 from nnunet_lunet.benchmark.trained_network import (fold_folder, label_names, load_predictor, network_input,
                                                     trained_network)
 from nnunet_lunet.benchmark.training_setup import flag_differences, read_training_setup
-from nnunet_lunet.datasets import load_plans, plans_file, require_env, resolve_dataset
+from nnunet_lunet.datasets import dataset_id, load_dataset_json, load_plans, plans_file, require_env, resolve_dataset
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.model_stats import count_macs, count_parameters
-from nnunet_lunet.plans_networks import load_dataset_json
 from nnunet_lunet.pruning.pruning_log import LOG_JSON, read_log
 
 DEFAULT_WARMUP = 2
@@ -127,7 +126,7 @@ def _no_models_message(dataset_name: str, configuration: str, results: str, sele
     filters = "".join([f", trainers {' '.join(trainers)}" if trainers else "", f", plans {' '.join(plans)}"
                        if plans else "", f", models {', '.join('__'.join(m) for m in models)}" if models else ""])
     return (f"no trained model of {dataset_name} with configuration {configuration} (or a variant "
-            f"{configuration}_*){filters} in {results}: train one with nnUNetv2_train {int(dataset_name[7:10])} "
+            f"{configuration}_*){filters} in {results}: train one with nnUNetv2_train {dataset_id(dataset_name)} "
             f"{configuration} FOLD -tr TRAINER, or check -c, -tr and -p")
 
 

@@ -22,10 +22,10 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from nnunet_lunet.datasets import load_plans, require_preprocessed, resolve_dataset
+    from nnunet_lunet.datasets import dataset_id, load_dataset_json, load_plans, require_preprocessed, resolve_dataset
     from nnunet_lunet.plans.variants import derive_configuration, with_batch_size
     from nnunet_lunet.plans.writer import check_target, write_plans_with
-    from nnunet_lunet.plans_networks import load_dataset_json, parameter_counter
+    from nnunet_lunet.plans_networks import parameter_counter
 
     variants_from(args)  # invalid widths/scales fail before any file is read
     if args.batch_size is not None and args.batch_size < 1:
@@ -48,7 +48,6 @@ def run(args) -> int:
             print(f"  {name:32s} widths {cfg['architecture']['arch_kwargs']['features_per_stage']}")
         else:
             print(f"  {name:32s} batch size {cfg['batch_size']}")
-    dataset_id = int(dataset[7:10])
     example = next(iter(added))
-    print(f"train one with: nnUNetv2_train {dataset_id} {example} 0 -p {target}")
+    print(f"train one with: nnUNetv2_train {dataset_id(dataset)} {example} 0 -p {target}")
     return 0

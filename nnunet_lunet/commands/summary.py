@@ -15,8 +15,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from nnunet_lunet.datasets import load_plans, resolve_dataset
-    from nnunet_lunet.plans_networks import load_dataset_json, parameter_counter
+    from nnunet_lunet.datasets import load_dataset_json, load_plans, resolve_dataset
+    from nnunet_lunet.plans_networks import parameter_counter
     from nnunet_lunet.summary import format_summary, summary_rows
 
     variants_from(args)  # invalid widths/scales fail before any file is read

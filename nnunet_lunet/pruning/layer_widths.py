@@ -1,93 +1,55 @@
-"""A (pruned) PlainConvUNet or ResidualEncoderUNet described as data.
+"""A (pruned) PlainConvUNet or ResidualEncoderUNet described as data: its prunable layers and their widths.
 
-The prunable layers of a PlainConvUNet are the convolutions whose output channels can be removed:
+The prunable layers are the convolutions whose output channels can be removed; the segmentation layers
+(``decoder.seg_layers.<d>``) are not prunable: their outputs are the classes. Their widths (output channels) form a
+JSON-serialisable dict whose keys depend on the network: ``plain_layers`` describes a PlainConvUNet's (``encoder``,
+``transpconv``, ``decoder``), ``residual_layers`` a ResidualEncoderUNet's (residual groups, each block's inner conv,
+the same decoder). Decoder stage d runs at the resolution of encoder stage S-2-d (S = number of stages), as in
+dynamic-network-architectures. Layer names are module paths as ``net.named_modules()`` gives them (the encoder's own
+path, not the ``decoder.encoder`` alias), listed in the order the forward pass runs them.
 
-- every conv of every encoder stage (``encoder.stages.<s>.0.convs.<j>.conv``),
-- every transposed conv of the decoder (``decoder.transpconvs.<d>``),
-- every conv of every decoder stage (``decoder.stages.<d>.convs.<j>.conv``).
-
-The segmentation layers (``decoder.seg_layers.<d>``) are not prunable: their outputs are the classes.
-
-Their widths (output channels) form a JSON-serialisable dict::
-
-    {"encoder": [[w_s0c0, w_s0c1], [w_s1c0, w_s1c1], ...],   # encoder stage s, conv j
-     "transpconv": [w_d0, w_d1, ...],                         # decoder transposed conv d
-     "decoder": [[w_d0c0, w_d0c1], ...]}                      # decoder stage d, conv j
-
-Decoder stage d runs at the resolution of encoder stage S-2-d (S = number of stages), as in
-dynamic-network-architectures.
-Layer names are module paths as ``net.named_modules()`` gives them (the encoder's own path, not the
-``decoder.encoder`` alias), listed in the order the forward pass runs them.
-
-A ResidualEncoderUNet's layers and widths dict (residual groups, each block's inner conv, the same decoder) are
-described in ``residual_layers``; every function here takes either net (``require_prunable_net``), and the functions
-of a widths dict alone (counts, summaries, formatting) take either dict. A dict's structure entry
-(``residual_stages``) is not a width and is left out of counts.
+Rules: every function here takes either net and branches on the network type in one place only
+(``network_layers``); the functions of a widths dict alone (counts, summaries, formatting) take either dict. A dict's
+structure entry (``residual_stages``) is not a width and is left out of counts.
 """
 
 import numbers
+from types import ModuleType
 from typing import Dict, List, Mapping, Sequence
 
-from dynamic_network_architectures.architectures.unet import PlainConvUNet, ResidualEncoderUNet
-from dynamic_network_architectures.building_blocks.simple_conv_blocks import StackedConvBlocks
+from dynamic_network_architectures.architectures.unet import ResidualEncoderUNet
 from torch import nn
 
-from nnunet_lunet.pruning import residual_layers
-from nnunet_lunet.pruning.prunable_layer import (
-    PrunableLayer,
-    decoder_layers,
-    decoder_template,
-    module_names,
-    sync_decoder_recorded_widths,
-    sync_stack_recorded_widths,
-)
+from nnunet_lunet.pruning import plain_layers, residual_layers
+from nnunet_lunet.pruning.prunable_layer import PrunableLayer, module_names
 
 LayerWidths = Dict[str, list]
 
-KINDS = ("encoder", "transpconv", "decoder")  # a PlainConvUNet's; a ResidualEncoderUNet's: residual_layers
 FLAT_KINDS = ("transpconv", "residual")  # one width per entry; the other kinds hold a list per stage
 STRUCTURE_KEYS = (residual_layers.STRUCTURE_KEY,)
+
+
+def network_layers(net: nn.Module) -> ModuleType:
+    """The module that describes ``net``'s layers and widths: ``residual_layers`` for a ResidualEncoderUNet of basic
+    blocks, ``plain_layers`` for a PlainConvUNet. The one place that branches on the network type; any other network
+    (or a DDP / torch.compile wrapper) gets a TypeError that says how to unwrap it."""
+    if isinstance(net, ResidualEncoderUNet):
+        residual_layers.require_residual_encoder_unet(net)
+        return residual_layers
+    plain_layers.require_plain_conv_unet(net)
+    return plain_layers
 
 
 def require_prunable_net(net: nn.Module) -> nn.Module:
     """Return ``net`` if pruning supports it (a PlainConvUNet, or a ResidualEncoderUNet of basic blocks), else raise
     a TypeError that says how to unwrap it."""
-    if isinstance(net, ResidualEncoderUNet):
-        return residual_layers.require_residual_encoder_unet(net)
-    return require_plain_conv_unet(net)
-
-
-def require_plain_conv_unet(net: nn.Module) -> PlainConvUNet:
-    """Return ``net`` if it is a PlainConvUNet, else raise a TypeError that says how to unwrap it."""
-    if not isinstance(net, PlainConvUNet):
-        raise TypeError(
-            f"expected a dynamic_network_architectures PlainConvUNet (or PrunedPlainConvUNet), got "
-            f"{type(net).__name__}; unwrap DDP (.module) and torch.compile (._orig_mod) first"
-        )
+    network_layers(net)
     return net
 
 
-def stacked_conv_blocks(stage: nn.Module) -> StackedConvBlocks:
-    """The StackedConvBlocks of one encoder stage (an nn.Sequential that may also hold a pooling op)."""
-    if isinstance(stage, StackedConvBlocks):
-        return stage
-    found = [m for m in stage.children() if isinstance(m, StackedConvBlocks)]
-    if len(found) != 1:
-        raise TypeError(f"expected exactly one StackedConvBlocks in an encoder stage, found {len(found)}: {stage}")
-    return found[0]
-
-
 def prunable_layers(net: nn.Module) -> List[PrunableLayer]:
-    """Every prunable layer in forward order; of a PlainConvUNet: encoder convs, then per decoder stage: upsampling,
-    convs (a ResidualEncoderUNet's: ``residual_layers.prunable_layers``)."""
-    if isinstance(require_prunable_net(net), ResidualEncoderUNet):
-        return residual_layers.prunable_layers(net)
-    names = module_names(net)
-    layers = []
-    for s, stage in enumerate(net.encoder.stages):
-        for j, block in enumerate(stacked_conv_blocks(stage).convs):
-            layers.append(PrunableLayer(names[id(block.conv)], "encoder", s, j, block.conv, block))
-    return layers + decoder_layers(net, names)
+    """Every prunable layer in forward order (``plain_layers.prunable_layers``, ``residual_layers.prunable_layers``)."""
+    return network_layers(net).prunable_layers(net)
 
 
 def layer_names(net: nn.Module) -> List[str]:
@@ -108,10 +70,7 @@ def current_widths(net: nn.Module) -> Dict[str, int]:
 
 def empty_layer_widths(net: nn.Module) -> LayerWidths:
     """A layer-widths dict of the net's structure with every width set to 0 (a template to fill)."""
-    if isinstance(require_prunable_net(net), ResidualEncoderUNet):
-        return residual_layers.empty_layer_widths(net)
-    return {"encoder": [[0] * len(stacked_conv_blocks(stage).convs) for stage in net.encoder.stages],
-            **decoder_template(net)}
+    return network_layers(net).empty_layer_widths(net)
 
 
 def get_width(widths: LayerWidths, layer: PrunableLayer) -> int:
@@ -139,14 +98,7 @@ def read_layer_widths(net: nn.Module) -> LayerWidths:
 
 def describe_structure(net: nn.Module) -> str:
     """The shape a layer-widths dict for ``net`` must have, in words (for error messages)."""
-    if isinstance(require_prunable_net(net), ResidualEncoderUNet):
-        return residual_layers.describe_structure(net)
-    template = empty_layer_widths(net)
-    return (
-        f"'encoder': {len(template['encoder'])} stages with {[len(s) for s in template['encoder']]} convs, "
-        f"'transpconv': {len(template['transpconv'])} entries, "
-        f"'decoder': {len(template['decoder'])} stages with {[len(s) for s in template['decoder']]} convs"
-    )
+    return network_layers(net).describe_structure(net)
 
 
 def _shape(entry):
@@ -247,18 +199,7 @@ def format_layer_widths(widths: LayerWidths) -> str:
 
 
 def sync_recorded_widths(net: nn.Module) -> None:
-    """Make every recorded channel count agree with the tensors after surgery or resizing.
-
-    dynamic-network-architectures records widths as attributes besides the tensors: ``ConvDropoutNormReLU``'s
-    ``input_channels``/``output_channels``, ``StackedConvBlocks.output_channels`` and the encoder's
-    ``output_channels`` list (which the decoder and ``compute_conv_feature_map_size`` read). The encoder's list is
-    replaced, never edited in place: it may be the plans' own ``features_per_stage`` list. (A ResidualEncoderUNet's:
-    ``residual_layers.sync_recorded_widths``.)
+    """Make every width dynamic-network-architectures records as an attribute besides the tensors agree with the
+    tensors after surgery or resizing (``plain_layers.sync_recorded_widths``, ``residual_layers.sync_recorded_widths``).
     """
-    if isinstance(require_prunable_net(net), ResidualEncoderUNet):
-        residual_layers.sync_recorded_widths(net)
-        return
-    for stage in net.encoder.stages:
-        sync_stack_recorded_widths(stacked_conv_blocks(stage))
-    sync_decoder_recorded_widths(net)
-    net.encoder.output_channels = [stacked_conv_blocks(stage).output_channels for stage in net.encoder.stages]
+    network_layers(net).sync_recorded_widths(net)

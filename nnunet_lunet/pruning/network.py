@@ -1,7 +1,8 @@
 """``PrunedPlainConvUNet``: nnU-Net's PlainConvUNet at arbitrary per-layer widths.
 
-The functions here (channels for widths, resizing, checkpoint loading) take either prunable U-Net; the residual
-encoder's class is ``residual_network.PrunedResidualEncoderUNet``.
+The functions here (channels for widths, resizing, checkpoint loading) take either prunable U-Net (what differs
+between them is in ``plain_layers`` and ``residual_layers``); the residual encoder's class is
+``residual_network.PrunedResidualEncoderUNet``.
 
 Rules:
 
@@ -24,50 +25,32 @@ Rules:
   convs and counts each transposed conv's output with its skip's width.
 """
 
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
-from dynamic_network_architectures.architectures.unet import PlainConvUNet, ResidualEncoderUNet
+from dynamic_network_architectures.architectures.unet import PlainConvUNet
 from torch import nn
 from torch.nn.modules.conv import _ConvNd
-from torch.nn.modules.dropout import _DropoutNd
 
-from nnunet_lunet.pruning import residual_layers
 from nnunet_lunet.pruning.layer_widths import (
     LayerWidths,
     describe_structure,
+    network_layers,
     prunable_layers,
     read_layer_widths,
-    require_prunable_net,
     set_width,
-    stacked_conv_blocks,
     sync_recorded_widths,
     validate_layer_widths,
 )
-from nnunet_lunet.pruning.prunable_layer import decoder_channels
 
 _NORM_TENSORS = ("weight", "bias", "running_mean", "running_var")
 
 
 def conv_channels_for_widths(net: nn.Module, widths: LayerWidths) -> Dict[nn.Module, Tuple[int, int]]:
-    """``{conv module: (input channels, output channels)}`` that ``widths`` imply, segmentation layers included.
-
-    Encoder conv j of stage s reads conv j-1 (or the previous stage's last conv, or the image); the decoder as
-    ``prunable_layer.decoder_channels`` says. A ResidualEncoderUNet's: ``residual_layers.conv_channels_for_widths``.
-    """
-    net = require_prunable_net(net)
+    """``{conv module: (input channels, output channels)}`` that ``widths`` imply, segmentation layers included
+    (``plain_layers`` / ``residual_layers.conv_channels_for_widths``); ValueError if ``widths`` does not fit the net."""
     validate_layer_widths(widths, net)
-    if isinstance(net, ResidualEncoderUNet):
-        return residual_layers.conv_channels_for_widths(net, widths)
-    channels: Dict[nn.Module, Tuple[int, int]] = {}
-    encoder = widths["encoder"]
-    in_ch = int(stacked_conv_blocks(net.encoder.stages[0]).convs[0].conv.in_channels)  # the image's channels
-    for s, stage in enumerate(net.encoder.stages):
-        for j, block in enumerate(stacked_conv_blocks(stage).convs):
-            channels[block.conv] = (in_ch, int(encoder[s][j]))
-            in_ch = int(encoder[s][j])
-    channels.update(decoder_channels(net, widths, [int(stage[-1]) for stage in encoder]))
-    return channels
+    return network_layers(net).conv_channels_for_widths(net, widths)
 
 
 def check_consistent(net: nn.Module) -> None:
@@ -258,48 +241,8 @@ class PrunedPlainConvUNet(PlainConvUNet):
     ``arch_kwargs``. See the module docstring for the rules.
     """
 
-    def __init__(
-        self,
-        input_channels: int,
-        n_stages: int,
-        features_per_stage: Union[int, List[int], Tuple[int, ...]],
-        conv_op: Type[_ConvNd],
-        kernel_sizes: Union[int, List[int], Tuple[int, ...]],
-        strides: Union[int, List[int], Tuple[int, ...]],
-        n_conv_per_stage: Union[int, List[int], Tuple[int, ...]],
-        num_classes: int,
-        n_conv_per_stage_decoder: Union[int, Tuple[int, ...], List[int]],
-        conv_bias: bool = False,
-        norm_op: Union[None, Type[nn.Module]] = None,
-        norm_op_kwargs: dict = None,
-        dropout_op: Union[None, Type[_DropoutNd]] = None,
-        dropout_op_kwargs: dict = None,
-        nonlin: Union[None, Type[torch.nn.Module]] = None,
-        nonlin_kwargs: dict = None,
-        deep_supervision: bool = False,
-        nonlin_first: bool = False,
-        layer_widths: Optional[LayerWidths] = None,
-    ):
-        super().__init__(
-            input_channels,
-            n_stages,
-            features_per_stage,
-            conv_op,
-            kernel_sizes,
-            strides,
-            n_conv_per_stage,
-            num_classes,
-            n_conv_per_stage_decoder,
-            conv_bias=conv_bias,
-            norm_op=norm_op,
-            norm_op_kwargs=norm_op_kwargs,
-            dropout_op=dropout_op,
-            dropout_op_kwargs=dropout_op_kwargs,
-            nonlin=nonlin,
-            nonlin_kwargs=nonlin_kwargs,
-            deep_supervision=deep_supervision,
-            nonlin_first=nonlin_first,
-        )
+    def __init__(self, *args, layer_widths: Optional[LayerWidths] = None, **kwargs):
+        super().__init__(*args, **kwargs)
         if layer_widths is not None:
             resize_to_layer_widths(self, layer_widths)
         self.register_load_state_dict_pre_hook(fit_to_state_dict)

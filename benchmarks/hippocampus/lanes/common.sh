@@ -1,7 +1,6 @@
 # Shared by lane_a.sh and lane_b.sh: the trainings of ../run.sh (same budget and recipe), split into two lanes that
 # run in parallel with 1 torch thread each (faster on 2 cores than one lane with 2 threads, and robust to other load).
-# Needs nnUNet_raw/_preprocessed/_results set (this session: /work/hippo/raw, preprocessed, results_long) and the
-# package's venv on PATH.
+# Needs nnUNet_raw/_preprocessed/_results set and the package's venv on PATH.
 set -euo pipefail
 : "${nnUNet_raw:?}" "${nnUNet_preprocessed:?}" "${nnUNet_results:?}"
 export nnUNet_def_n_proc=2 nnUNet_n_proc_DA=2 nnUNet_compile=false PYTHONUNBUFFERED=1

@@ -22,7 +22,8 @@ from typing import List, Optional
 
 import torch
 
-from nnunet_lunet.plans_networks import build_from_plans, load_dataset_json
+from nnunet_lunet.datasets import load_dataset_json
+from nnunet_lunet.plans_networks import build_from_plans
 from nnunet_lunet.model_stats import count_parameters
 from nnunet_lunet.tables import human, markdown_table
 
