@@ -15,7 +15,8 @@ from cli_runner import run
 from nnunet_lunet.demo import SUBSET_FOLDER, SUBSET_ID, SUBSET_NAME
 
 # Seeded (docs/reproducibility.md): unseeded, the Dice of this budget varied from run to run and fell below the
-# threshold about one run in ten.
+# threshold about one run in ten (0.274). Seed 0 gave 0.720 (labels 0.738 and 0.701; torch 2.14, nnunetv2 2.8.1,
+# 2-core CPU): the bar of 0.3 keeps a wide margin for other CPUs and versions, where the seeded figure differs.
 SEED = "0"
 
 
