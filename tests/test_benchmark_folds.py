@@ -296,3 +296,17 @@ def test_benchmark_over_three_folds_writes_the_aggregate_and_the_claims(planned_
     # (b)-(d) lack their models
     assert "| (b)" in claims and "not among the benchmarked models" in claims
     assert (out / "dice_vs_params.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_labels_two_models_share_get_the_trainer_then_the_plans():
+    from nnunet_lunet.benchmark.labels import disambiguate
+
+    models = [("a", "nnUNetTrainerLeanRecipe_budget", "P"), ("b", "nnUNetTrainer_smoke", "P"),
+              ("c", "nnUNetTrainerLeanRecipe_budget", "Q"), ("d", "nnUNetTrainerLeanRecipe_smoke", "P"),
+              ("e", "nnUNetTrainerLUnet16", "P")]
+    labels = ["default", "default", "U-Net 50%", "U-Net 50%", "LUnet16"]
+    assert disambiguate(models, labels) == [
+        "default (LeanRecipe)", "default (nnUNetTrainer)", "U-Net 50% (nnUNetTrainerLeanRecipe_budget)",
+        "U-Net 50% (nnUNetTrainerLeanRecipe_smoke)", "LUnet16"]
+    same_trainer = [("a", "T", "P"), ("b", "T", "Q")]
+    assert disambiguate(same_trainer, ["x", "x"]) == ["x (T, P)", "x (T, Q)"]

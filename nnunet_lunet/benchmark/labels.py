@@ -15,7 +15,8 @@ Rules (``base`` is the configuration benchmarked, ``-c``; ``suffix`` what a vari
   ``<criterion> retrained``; label ``<criterion> NN% retrained`` (``step S`` for a step, nothing without either).
 - anything else: family ``other``, label the trainer without ``nnUNetTrainer`` plus the configuration's suffix.
 
-Labels that two different models would share get the trainer (then the plans) in brackets (``disambiguate``).
+Labels that two different models would share get the trainer in brackets (``disambiguate``): without
+``nnUNetTrainer`` and a ``_budget``/``_smoke`` ending where that tells them apart, else in full; then the plans.
 ``group_name``: runs of one model on several folds share it; a retrained shape exported from fold K and trained on
 fold K is written ``_f*`` there, so that "each fold's own pruned shape, retrained" is one model over the folds.
 """
@@ -100,20 +101,25 @@ def group_name(trainer: str, plans: str, configuration: str, fold: str) -> str:
 
 
 def short_trainer(trainer: str) -> str:
-    return trainer.replace("nnUNetTrainer", "") or trainer
+    """``LeanRecipe`` for ``nnUNetTrainerLeanRecipe_budget``; ``nnUNetTrainer`` for ``nnUNetTrainer_smoke``."""
+    trainer = re.sub(r"_(budget|smoke)$", "", trainer)
+    return trainer.replace("nnUNetTrainer", "", 1) or trainer
 
 
 def disambiguate(models: Sequence[Tuple[str, str, str]], labels: Sequence[str]) -> List[str]:
-    """``labels`` of ``models`` (``(group name, trainer, plans)``), where two different group names share a label,
-    with the trainer (and, if still shared, the plans) in brackets."""
+    """``labels`` of ``models`` (``(group name, trainer, plans)``) made distinct where two different group names
+    share one (module rules)."""
     def shared(candidates: Sequence[str]) -> set:
         seen: Dict[str, set] = {}
         for (name, _, _), label in zip(models, candidates):
             seen.setdefault(label, set()).add(name)
         return {label for label, names in seen.items() if len(names) > 1}
 
-    clash = shared(labels)
-    out = [f"{label} ({short_trainer(t)})" if label in clash else label for (_, t, _), label in zip(models, labels)]
-    clash = shared(out)
-    return [f"{label[:-1]}, {p})" if label in clash and label.endswith(")") else
-            (f"{label} ({p})" if label in clash else label) for (_, _, p), label in zip(models, out)]
+    out = list(labels)
+    for detail in (lambda t, p: short_trainer(t), lambda t, p: t, lambda t, p: f"{t}, {p}"):
+        clash = shared(out)
+        if not clash:
+            break
+        out = [f"{label} ({detail(t, p)})" if own in clash else own
+               for (_, t, p), label, own in zip(models, labels, out)]
+    return out

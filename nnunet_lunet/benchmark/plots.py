@@ -4,13 +4,16 @@
   of ``aggregate`` (a model over its folds; a pruning run per level) at the median, bars from min to max over the
   folds (x bars where the folds' parameters differ), one series per family (``labels``: the default network, LUnet
   widths, scaled U-Nets, U-Nets of a LUnet's size, each pruning criterion over its levels, each criterion's
-  retrained shapes), joined by a line in order of size. The family is in the legend (outside the axes); each point
+  retrained shapes), joined by a line in order of size; a family has the same colour in every plot (a criterion's
+  retrained shapes its criterion's, dotted, with down-pointing markers). The family is in the legend (outside the axes); each point
   is annotated with its short label, placed by ``place_labels`` where it overlaps no other label, marker or bar and
   stays inside the axes.
 - ``latency_vs_dice``: the same points over the median patch latency (log x; pruning levels have none).
 - ``widths``: a pruning run's mean conv width per encoder and decoder stage over the pruning steps (the LUnet
   paper's Fig. 3b), from ``pruning_log.json``; step 0 is the network before pruning when the log records it
   (top-level ``encoder_stage_widths``/``decoder_stage_widths``, or ``original_widths`` as layer widths).
+- ``pruning_trajectories``: the same for several runs side by side (the runner: each pruning criterion's first fold),
+  on one y scale.
 Every function writes its file even with nothing to draw (the axes then say so), so a report's files are always
 the same set.
 """
@@ -36,9 +39,16 @@ def _pyplot():
     return plt
 
 
-def _style(family: str, index: int) -> Dict[str, object]:
+def _colour(family: str) -> str:
+    """One colour per family in every plot; a criterion's retrained shapes share the criterion's colour."""
+    own = family[:-len(RETRAINED)] if family.endswith(RETRAINED) else family
+    index = FAMILY_ORDER.index(own) if own in FAMILY_ORDER else 7 + sum(map(ord, own)) % 3
+    return f"C{index}"
+
+
+def _style(family: str) -> Dict[str, object]:
     marker = MARKERS.get(family, "v" if family.endswith(RETRAINED) else "^")
-    return dict(color=f"C{index % 10}", marker=marker, markersize=11 if marker == "*" else 6,
+    return dict(color=_colour(family), marker=marker, markersize=11 if marker == "*" else 6,
                 linestyle=":" if family.endswith(RETRAINED) else "-", linewidth=1, capsize=2, elinewidth=1)
 
 
@@ -121,10 +131,10 @@ def plot_points(points: Sequence[Point], path: str, x_column: str, x_label: str,
     fig, ax = plt.subplots(figsize=(11, 7))
     series = _series(points, x_column)
     containers, items = [], []
-    for index, (family, members) in enumerate(series.items()):
+    for family, members in series.items():
         xs = [p.spread_of(x_column) for p in members]
         ys = [p.spread_of(DICE) for p in members]
-        style = _style(family, index)
+        style = _style(family)
         n = sorted({s.n for s in ys})
         ax.errorbar([s.median for s in xs], [s.median for s in ys],
                     yerr=[sum((_bars(s)[i] for s in ys), []) for i in (0, 1)],
@@ -192,13 +202,10 @@ def _records(log: dict) -> List[tuple]:
     return records
 
 
-def plot_widths(log: dict, path: str, title: str) -> None:
-    """Mean conv width per stage over pruning steps: encoder solid, decoder dashed, one colour per resolution
-    (decoder stage d works at encoder stage S-2-d's resolution, S = encoder stages)."""
-    plt = _pyplot()
+def _draw_widths(ax, log: dict, legend: bool) -> None:
+    """``plot_widths``' lines on ``ax``."""
     steps, lines = width_trajectories(log)
     n_encoder = sum(name.startswith("encoder") for name in lines)
-    fig, ax = plt.subplots(figsize=(7, 5))
     for name, widths in lines.items():
         stage = int(name.rsplit(" ", 1)[1])
         stage = stage if name.startswith("encoder") else n_encoder - 2 - stage
@@ -207,13 +214,45 @@ def plot_widths(log: dict, path: str, title: str) -> None:
     if not lines:
         ax.text(0.5, 0.5, "no pruning step logged", ha="center", va="center", transform=ax.transAxes)
     else:
-        ax.legend(fontsize=7, ncol=2)
+        if legend:
+            ax.legend(fontsize=7, ncol=2, handlelength=3)
         if len(steps) <= 12:  # label each step with its epoch; more would crowd the axis
             ax.set_xticks(steps, [f"{r[0]}\n" + ("start" if r[3] is None else f"ep {r[3]}") for r in _records(log)])
-    ax.set_xlabel("pruning step (epoch)")
-    ax.set_ylabel("mean conv width (channels)")
-    ax.set_title(title + (f" ({log['criterion']})" if log.get("criterion") else ""))
+    ax.set_xlabel("pruning step" + (" (epoch)" if 0 < len(steps) <= 12 else ""))
     ax.grid(True, alpha=0.3)
+
+
+def plot_widths(log: dict, path: str, title: str) -> None:
+    """Mean conv width per stage over pruning steps: encoder solid, decoder dashed, one colour per resolution
+    (decoder stage d works at encoder stage S-2-d's resolution, S = encoder stages)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5))
+    _draw_widths(ax, log, legend=True)
+    ax.set_ylabel("mean conv width (channels)")
+    ax.set_title(title, fontsize=10)
     fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_trajectories(logs: Sequence[Tuple[str, dict]], path: str, title: str) -> None:
+    """``plot_widths`` of several runs side by side (``(panel title, log)``, e.g. one per criterion), one y scale,
+    one legend: the paper's Fig. 3b for each criterion."""
+    plt = _pyplot()
+    n = max(len(logs), 1)
+    legend_width = 2.0  # inches kept free on the right for the shared legend
+    fig, axes = plt.subplots(1, n, figsize=(4.2 * n + legend_width, 4.6), sharey=True, squeeze=False)
+    for ax, (name, log) in zip(axes[0], logs):
+        _draw_widths(ax, log, legend=False)
+        ax.set_title(name, fontsize=10)
+    if not logs:
+        axes[0][0].text(0.5, 0.5, "no pruning log", ha="center", va="center", transform=axes[0][0].transAxes)
+    axes[0][0].set_ylabel("mean conv width (channels)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, fontsize=7, loc="center right", handlelength=3,
+                   title="solid: encoder\ndashed: decoder", title_fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1 - legend_width / (4.2 * n + legend_width) if handles else 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)

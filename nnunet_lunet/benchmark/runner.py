@@ -25,7 +25,8 @@ Rules:
   from them into ``claims.md``.
 - Outputs in the output folder (default ``$nnUNet_results/<dataset>/lunet_benchmark_<configuration>``):
   ``benchmark.md``, ``benchmark.csv``, ``benchmark_folds.csv``, ``claims.md``, ``dice_vs_params.png``,
-  ``latency_vs_dice.png``,
+  ``latency_vs_dice.png``, ``pruning_trajectories.png`` (each pruning model's first fold side by side, when there is
+  a pruning log),
   ``widths_<model>_fold<N>.png`` for every fold folder holding a ``pruning_log.json``, ``benchmark.log`` (nnU-Net's
   output while predicting the test set) and ``test_predictions/``. With ``overwrite`` these (and only these) are
   replaced; nothing else in the folder is touched (``outputs``).
@@ -50,7 +51,7 @@ from nnunet_lunet.benchmark.environment import describe_environment
 from nnunet_lunet.benchmark.latency import time_interleaved
 from nnunet_lunet.benchmark.memory import measure_memory
 from nnunet_lunet.benchmark.outputs import TEST_PREDICTIONS, default_output, prepare_output
-from nnunet_lunet.benchmark.plots import plot_dice_vs_params, plot_latency_vs_dice, plot_widths
+from nnunet_lunet.benchmark.plots import plot_dice_vs_params, plot_latency_vs_dice, plot_trajectories, plot_widths
 from nnunet_lunet.benchmark.ratios import add_ratios
 from nnunet_lunet.benchmark.labels import group_name, identify
 from nnunet_lunet.benchmark.pruning_order import width_rank_correlation
@@ -265,7 +266,7 @@ def _widths_plot(row: Dict[str, object], model: TrainedModel, fold: str, output:
         return None
     row["pruning_log"] = os.path.join(folder, LOG_JSON)
     path = os.path.join(output, f"widths_{model.name}_fold{fold}.png")
-    plot_widths(read_log(folder), path, f"{model.name} fold {fold}")
+    plot_widths(read_log(folder), path, f"{row['label']}, fold {fold}: mean conv width per stage")
     row["widths_plot"] = os.path.basename(path)
     return path
 
@@ -435,6 +436,10 @@ def _write_outputs(rows: Sequence[Dict[str, object]], table: str, notes: Sequenc
     plots = [os.path.join(output, "dice_vs_params.png"), os.path.join(output, "latency_vs_dice.png")]
     plot_dice_vs_params(points, plots[0], f"{title}: Dice vs parameters")
     plot_latency_vs_dice(points, plots[1], f"{title}: Dice vs latency per patch")
+    trajectories = _trajectories(rows)
+    if trajectories:
+        plots.append(os.path.join(output, "pruning_trajectories.png"))
+        plot_trajectories(trajectories, plots[-1], f"{title}: mean conv width per stage over the pruning steps")
     plots += widths_plots
     report, csv = os.path.join(output, "benchmark.md"), os.path.join(output, "benchmark.csv")
     folds_csv, claims = os.path.join(output, "benchmark_folds.csv"), os.path.join(output, "claims.md")
@@ -448,6 +453,20 @@ def _write_outputs(rows: Sequence[Dict[str, object]], table: str, notes: Sequenc
                                 [os.path.basename(p) for p in plots], summary_table=format_summary_table(summary),
                                 extra_files=[os.path.basename(folds_csv), os.path.basename(claims)]))
     return [report, csv, folds_csv, claims] + plots
+
+
+def _trajectories(rows: Sequence[Dict[str, object]]) -> List[Tuple[str, dict]]:
+    """``(panel title, pruning log)`` of each pruning model's first fold with a log, for ``plot_trajectories``; a log
+    that cannot be read is left out (its row's widths plot says why)."""
+    first: Dict[str, Tuple[str, dict]] = {}
+    for row in rows:
+        if row.get("pruning_log") and row["group"] not in first:
+            try:
+                first[row["group"]] = (f"{row['label']}, fold {row['fold']}",
+                                       read_log(os.path.dirname(str(row["pruning_log"]))))
+            except (OSError, ValueError):
+                continue
+    return list(first.values())
 
 
 def _print_outputs(table: str, notes: Sequence[str], paths: Sequence[str]) -> None:
