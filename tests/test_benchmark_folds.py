@@ -57,6 +57,7 @@ def _point(points, label):
     (LEAN, C + "_pruned_nnUNetTrainerPruneWidest_budget_f2", "Widest layer retrained", "Widest layer retrained"),
     (LEAN, C + "_pruned_nnUNetTrainerSTAMP_f1_step3", "STAMP retrained", "STAMP step 3 retrained"),
     ("nnUNetTrainerFoo", C + "_bar", "other", "Foo bar"),
+    ("nnUNetTrainer_smoke", C + "_unfinished", "other", "nnUNetTrainer unfinished"),
 ])
 def test_labels_name_each_family_shortly(trainer, configuration, family, label):
     identity = identify(trainer, configuration, C)

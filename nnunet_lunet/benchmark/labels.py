@@ -13,7 +13,7 @@ Rules (``base`` is the configuration benchmarked, ``-c``; ``suffix`` what a vari
   ``Widest layer``; label ``<criterion> NN%`` at a pruning level (NN% of the channels left), else the criterion alone.
 - **retrained pruned shape**: ``<base>_pruned_<trainer>_f<K>[_levelNN | _stepS]`` (``export-pruned``'s names). Family
   ``<criterion> retrained``; label ``<criterion> NN% retrained`` (``step S`` for a step, nothing without either).
-- anything else: family ``other``, label the trainer without ``nnUNetTrainer`` plus the configuration's suffix.
+- anything else: family ``other``, label the trainer (``short_trainer``) plus the configuration's suffix.
 
 Labels that two different models would share get the trainer in brackets (``disambiguate``): without
 ``nnUNetTrainer`` and a ``_budget``/``_smoke`` ending where that tells them apart, else in full; then the plans.
@@ -89,7 +89,7 @@ def identify(trainer: str, configuration: str, base: str, level: Optional[int] =
         return Identity(SCALED, f"U-Net {scaled[1]}%")
     if not suffix and criterion is None:
         return Identity(DEFAULT, "default")
-    return Identity(OTHER, " ".join(p for p in (trainer.replace("nnUNetTrainer", "") or trainer, suffix) if p))
+    return Identity(OTHER, " ".join(p for p in (short_trainer(trainer), suffix) if p))
 
 
 def group_name(trainer: str, plans: str, configuration: str, fold: str) -> str:
