@@ -315,3 +315,31 @@ def test_labels_two_models_share_get_the_trainer_then_the_plans():
         "U-Net 50% (nnUNetTrainerLeanRecipe_smoke)", "LUnet16"]
     same_trainer = [("a", "T", "P"), ("b", "T", "Q")]
     assert disambiguate(same_trainer, ["x", "x"]) == ["x (T, P)", "x (T, Q)"]
+
+
+def test_point_labels_are_placed_inside_the_axes_without_overlapping_each_other():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nnunet_lunet.benchmark.plots import place_labels
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    # nine points in a tight cluster (three criteria at three levels of about the same size), as on a real plot
+    items = [(p * f, 0.85 + 0.002 * i + 0.001 * j, f"{name} {level}%", "C0")
+             for i, (p, level) in enumerate(((3e5, 25), (1.3e6, 50), (3e6, 75)))
+             for j, (name, f) in enumerate((("STAMP", 1.0), ("Random in layer", 1.03), ("Widest layer", 0.97)))]
+    ax.plot([x for x, _, _, _ in items], [y for _, y, _, _ in items], "o")
+    ax.set_xscale("log")
+    ax.margins(x=0.3, y=0.3)
+    fig.canvas.draw()
+    notes = place_labels(ax, items, [])
+    renderer = fig.canvas.get_renderer()
+    boxes = [n.get_window_extent(renderer) for n in notes]
+    frame = ax.get_window_extent(renderer)
+    assert len(boxes) == 9
+    for i, a in enumerate(boxes):
+        assert frame.contains(a.x0, a.y0) and frame.contains(a.x1, a.y1), notes[i].get_text()
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b)
+    plt.close(fig)

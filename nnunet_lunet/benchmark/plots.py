@@ -8,7 +8,7 @@
   retrained shapes its criterion's, dotted, with down-pointing markers). The family is in the legend (outside the axes); each point
   is annotated with its short label, placed by ``place_labels`` where it overlaps no other label, marker or bar and
   stays inside the axes.
-- ``latency_vs_dice``: the same points over the median patch latency (log x; pruning levels have none).
+- ``latency_vs_dice``: the same points over the median patch latency (linear x; pruning levels have none).
 - ``widths``: a pruning run's mean conv width per encoder and decoder stage over the pruning steps (the LUnet
   paper's Fig. 3b), from ``pruning_log.json``; step 0 is the network before pruning when the log records it
   (top-level ``encoder_stage_widths``/``decoder_stage_widths``, or ``original_widths`` as layer widths).
@@ -125,8 +125,9 @@ def _marker_boxes(ax, containers) -> List:
     return boxes
 
 
-def plot_points(points: Sequence[Point], path: str, x_column: str, x_label: str, title: str) -> None:
-    """The module's Dice-over-x plot of aggregated ``points`` (log x)."""
+def plot_points(points: Sequence[Point], path: str, x_column: str, x_label: str, title: str,
+                log_x: bool = True) -> None:
+    """The module's Dice-over-x plot of aggregated ``points``."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(11, 7))
     series = _series(points, x_column)
@@ -146,7 +147,8 @@ def plot_points(points: Sequence[Point], path: str, x_column: str, x_label: str,
     if not series:
         ax.text(0.5, 0.5, "no model with a validation Dice", ha="center", va="center", transform=ax.transAxes)
     else:
-        ax.set_xscale("log")
+        if log_x:
+            ax.set_xscale("log")
         ax.margins(x=0.15, y=0.12)  # room for the labels
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="family (folds)",
                   title_fontsize=8)
@@ -167,7 +169,7 @@ def plot_dice_vs_params(points: Sequence[Point], path: str, title: str) -> None:
 
 
 def plot_latency_vs_dice(points: Sequence[Point], path: str, title: str) -> None:
-    plot_points(points, path, "latency_patch_median_ms", "median latency per patch, ms (log scale)", title)
+    plot_points(points, path, "latency_patch_median_ms", "median latency per patch (ms)", title, log_x=False)
 
 
 def _stage_means(layer_widths: object, part: str) -> Optional[List[float]]:
