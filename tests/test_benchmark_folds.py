@@ -326,12 +326,12 @@ def test_point_labels_are_placed_inside_the_axes_without_overlapping_each_other(
 
     fig, ax = plt.subplots(figsize=(8, 5))
     # nine points in a tight cluster (three criteria at three levels of about the same size), as on a real plot
-    items = [(p * f, 0.85 + 0.002 * i + 0.001 * j, f"{name} {level}%", "C0")
+    items = [(p * f, 0.85 + 0.01 * i + 0.0005 * j, f"{name} {level}%", "C0")
              for i, (p, level) in enumerate(((3e5, 25), (1.3e6, 50), (3e6, 75)))
-             for j, (name, f) in enumerate((("STAMP", 1.0), ("Random in layer", 1.03), ("Widest layer", 0.97)))]
+             for j, (name, f) in enumerate((("STAMP", 1.0), ("Random in layer", 1.01), ("Widest layer", 0.99)))]
     ax.plot([x for x, _, _, _ in items], [y for _, y, _, _ in items], "o")
     ax.set_xscale("log")
-    ax.margins(x=0.3, y=0.3)
+    ax.margins(x=0.3, y=0.5)
     fig.canvas.draw()
     notes = place_labels(ax, items, [])
     renderer = fig.canvas.get_renderer()
