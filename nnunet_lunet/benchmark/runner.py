@@ -141,10 +141,15 @@ def _no_models_message(dataset_name: str, configuration: str, results: str, sele
 
 
 def _pruning_records(row: Dict[str, object], folder: str) -> None:
-    """A pruning run's channels left, width rank correlation and level evaluations (nothing for other runs)."""
+    """A pruning run's channels left, width rank correlation and level evaluations (nothing for other runs); a log
+    without the fields they need (an older format) leaves the first two empty."""
     log = read_log(folder)
     if log is not None:
-        row.update(channels_left_percent=channels_left_percent(log), width_rank_correlation=width_rank_correlation(log))
+        try:
+            row.update(channels_left_percent=channels_left_percent(log),
+                       width_rank_correlation=width_rank_correlation(log))
+        except (KeyError, TypeError, ValueError, ZeroDivisionError):
+            pass
     for level in read_levels(folder, log):
         row[f"level{level.level}_val_dice_mean"] = level.dice.mean
         row[f"level{level.level}_parameters"] = level.parameters
