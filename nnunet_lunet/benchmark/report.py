@@ -225,7 +225,7 @@ def format_summary_table(summary: Sequence[Dict[str, object]]) -> str:
         "model": str(r["label"]) + (" (reference)" if r.get("reference") == "yes" else ""),
         "family": r["family"], "n": r["n"], "folds": r["folds"],
         "val Dice": _range(r, "val_dice", lambda v: f"{v:.4f}"),
-        "- reference (points)": ((_range(r, "diff_to_reference", signed_points)
+        "diff to ref. (points)": ((_range(r, "diff_to_reference", signed_points)
                                   + f" (n={r['diff_to_reference_n']})") if r.get("diff_to_reference_n") else ""),
         "params": _range(r, "parameters", human), "MACs/patch": _range(r, "macs_per_patch", human),
         "patch ms": _range(r, "latency_patch_median_ms", lambda v: f"{v:.1f}"),
@@ -239,7 +239,7 @@ def format_summary_table(summary: Sequence[Dict[str, object]]) -> str:
 SUMMARY_NOTE = (
     "Over folds: one line per model (a pruning run: per pruning level NN% of channels left, from its "
     "validation_levelNN evaluation, else its final validation), median [min, max] over the n folds with a validation "
-    "Dice; - reference: the model's Dice minus the reference's on the same fold, in Dice points (x 100), over the n "
+    "Dice; diff to ref.: the model's Dice minus the reference's on the same fold, in Dice points (x 100), over the n "
     "folds both have; params, MACs, latencies of the network each fold ended with (a pruning level: the parameters "
     "of the pruning step that reached it). Per-fold numbers under Results and in benchmark.csv; these in "
     "benchmark_folds.csv.")
