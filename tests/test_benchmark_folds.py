@@ -2,8 +2,8 @@
 pruning-order number, the claims' verdicts, and the files the benchmark command writes from them.
 
 Expected values are written out by hand from the numbers each test feeds in, never computed by the code under test.
-The end-to-end test runs ``nnunet-lunet benchmark`` on a private results folder holding the session's two trained
-models (nnU-Net's default network and LUnet16, smoke budget) linked as folds 0 and 1, each fold with a hand-written
+The end-to-end test runs ``nnunet-lunet benchmark`` on a private results folder holding the two models this test
+run trains (nnU-Net's default network and LUnet16, smoke budget) linked as folds 0 and 1, each fold with a hand-written
 ``validation/summary.json``, so that the aggregated Dice and differences are known in advance.
 """
 

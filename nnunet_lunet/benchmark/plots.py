@@ -5,9 +5,9 @@
   folds (x bars where the folds' parameters differ), one series per family (``labels``: the default network, LUnet
   widths, scaled U-Nets, U-Nets of a LUnet's size, each pruning criterion over its levels, each criterion's
   retrained shapes), joined by a line in order of size; a family has the same colour in every plot (a criterion's
-  retrained shapes its criterion's, dotted, with down-pointing markers). The family is in the legend (outside the axes); each point
-  is annotated with its short label, placed by ``place_labels`` where it overlaps no other label, marker or bar and
-  stays inside the axes.
+  retrained shapes its criterion's, dotted, with down-pointing markers). The family is in the legend (outside the
+  axes); each point is annotated with its short label, placed by ``place_labels`` where it overlaps no other label,
+  marker, bar or line and stays inside the axes (else where it overlaps least).
 - ``latency_vs_dice``: the same points over the median patch latency (linear x; pruning levels have none).
 - ``widths``: a pruning run's mean conv width per encoder and decoder stage over the pruning steps (the LUnet
   paper's Fig. 3b), from ``pruning_log.json``; step 0 is the network before pruning when the log records it
