@@ -233,9 +233,12 @@ def test_claim_d_verdicts(rhos, verdict):
     rows = [_row(C, f, 0.8, trainer="nnUNetTrainerSTAMP_budget", width_rank_correlation=r)
             for f, r in enumerate(rhos)]
     rows += [_row(C, f, 0.8, trainer="nnUNetTrainerPruneWidest_budget", width_rank_correlation=1.0) for f in (0, 1, 2)]
-    stamp, widest = claim_d(rows, C)
+    rows += [_row(C, f, 0.8, trainer="nnUNetTrainerPruneL1_budget", width_rank_correlation=0.1) for f in (0, 1, 2)]
+    rows += [_row(C, 0, 0.8, trainer="nnUNetTrainerSTAMP_budget")]  # no log: not counted
+    stamp, widest, l1 = claim_d(rows, C)
     assert (stamp.claim, stamp.verdict, stamp.n) == ("(d)", verdict, len(rhos))
     assert (widest.claim, widest.verdict) == ("(d) control", HOLDS)
+    assert (l1.claim, l1.verdict, l1.comparison.split(":")[0]) == ("(d) control", FAILS, "PruneL1")
 
 
 def test_claims_without_their_models_are_not_resolved():

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence
 
 from nnunet_lunet.benchmark.aggregate import Point, paired_differences, reference_point, spread
-from nnunet_lunet.benchmark.labels import CRITERIA, LUNET, MATCHED, criterion_of, suffix_of
+from nnunet_lunet.benchmark.labels import CRITERIA, LUNET, MATCHED, criterion_of, short_trainer, suffix_of
 from nnunet_lunet.benchmark.report import signed_points
 from nnunet_lunet.tables import markdown_table
 
@@ -124,21 +124,21 @@ def claim_c(points: Sequence[Point]) -> List[Verdict]:
 
 
 def claim_d(rows: Sequence[Dict[str, object]], base: str) -> List[Verdict]:
-    """From the rows' ``width_rank_correlation`` (pruning runs of the base configuration), STAMP first."""
+    """From the rows' ``width_rank_correlation`` (pruning runs of the base configuration): STAMP, then the other
+    criteria as controls (a pruning trainer not named in ``labels.CRITERIA``, e.g. an l1 one, by its short name)."""
     by_criterion: Dict[str, Dict[str, float]] = {}
     budgets: Dict[str, List[str]] = {}
     for row in rows:
-        criterion = criterion_of(str(row.get("trainer")))
         rho = row.get("width_rank_correlation")
-        if criterion is None or suffix_of(str(row.get("configuration")), base) or rho in (None, ""):
+        if suffix_of(str(row.get("configuration")), base) or rho in (None, ""):
             continue
+        criterion = criterion_of(str(row.get("trainer"))) or short_trainer(str(row.get("trainer")))
         by_criterion.setdefault(criterion, {})[str(row["fold"])] = float(rho)
         if row.get("budget") and str(row["budget"]) not in budgets.setdefault(criterion, []):
             budgets[criterion].append(str(row["budget"]))
+    known = [c for _, c in CRITERIA]
     out = []
-    for _, criterion in CRITERIA:
-        if criterion not in by_criterion:
-            continue
+    for criterion in sorted(by_criterion, key=lambda c: (known.index(c) if c in known else len(known), c)):
         rhos = list(by_criterion[criterion].values())
         verdict = judge(rhos, lambda r: r >= RHO_BOUND, lambda r: r < RHO_BOUND)
         out.append(Verdict("(d)" if criterion == STAMP else "(d) control",
