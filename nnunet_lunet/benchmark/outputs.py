@@ -14,7 +14,8 @@ from typing import Optional
 from nnunet_lunet.datasets import require_env
 from nnunet_lunet.safe_output import finish_in_place, is_complete, start_in_place
 
-OUTPUT_FILES = ("benchmark.md", "benchmark.csv", "dice_vs_params.png", "latency_vs_dice.png", "benchmark.log")
+OUTPUT_FILES = ("benchmark.md", "benchmark.csv", "benchmark_folds.csv", "claims.md", "dice_vs_params.png",
+                "latency_vs_dice.png", "pruning_trajectories.png", "benchmark.log")
 TEST_PREDICTIONS = "test_predictions"
 OUTPUTS = list(OUTPUT_FILES) + ["widths_*.png", TEST_PREDICTIONS]
 COMMAND = "benchmark"

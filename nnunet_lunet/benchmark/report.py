@@ -1,10 +1,12 @@
-"""The benchmark's files: ``benchmark.csv`` (every raw number, one row per model and fold) and ``benchmark.md``
-(the command line, the environment, the table, notes).
+"""The benchmark's files: ``benchmark.csv`` (every raw number, one row per model and fold), ``benchmark_folds.csv``
+(the folds aggregated, one row per model and pruning level, ``aggregate.py``) and ``benchmark.md`` (the command line,
+the environment, the aggregated table, the per-fold table, notes).
 
 Raw columns (CSV; units in the names; empty = not measured):
 
 - ``model`` (results folder name), ``trainer``, ``plans``, ``configuration``, ``fold``, ``status`` (``ok`` or
-  ``failed: <reason>``), ``reference`` (``yes`` for the reference row);
+  ``failed: <reason>``), ``reference`` (``yes`` for the reference row), ``label`` (``labels.py``), ``group`` (the
+  model its folds are aggregated into, ``labels.group_name``);
 - ``parameters`` of the network as nnU-Net's predictor rebuilds it; ``macs_per_patch`` (one forward pass, batch 1);
   ``in_channels``, ``patch_size``, ``batch_size`` (the plan's);
 - ``memory_*_mib``: ``after_imports`` (bare torch + nnU-Net process), ``model_ready`` (network built and loaded),
@@ -27,28 +29,40 @@ Raw columns (CSV; units in the names; empty = not measured):
   ``val_dice_note`` says why a row has no validation Dice;
 - ``val_dice_mean`` (nnU-Net's ``foreground_mean``) and ``val_dice_<label>`` from ``validation/summary.json``;
   ``test_dice_*`` likewise for the test set when given;
+- ``dice_diff_to_reference``: the row's ``val_dice_mean`` minus the reference's on the same fold;
+- a pruning run's ``channels_left_percent`` (after its last step), ``width_rank_correlation``
+  (``pruning_order.py``) and, per pruning level NN evaluated (``validation_levelNN``), ``levelNN_val_dice_mean`` and
+  ``levelNN_parameters``;
 - ``*_ratio``: reference / model (``ratios.py``);
 - ``pruning_log``, ``widths_plot``: a pruning run's log and its width-trajectory plot;
 - ``device``, ``torch_threads``, ``torch_version``, ``repeats``: where and how it was measured (the same in every
   row; there so that CSVs of several machines can be concatenated).
+
+Aggregated columns (``benchmark_folds.csv``): ``label``, ``family``, ``model`` (the group), ``level``, ``reference``,
+``n`` and ``folds`` (the folds with a validation Dice), ``val_dice_{median,min,max}``, the paired differences to the
+reference ``diff_to_reference_{n,median,min,max}`` (Dice, 0-1; n = folds both have), ``budget``, and
+``<column>_{median,min,max}`` of ``aggregate.SPREAD_COLUMNS`` over the folds.
 """
 
 import csv
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
+from nnunet_lunet.benchmark.aggregate import SPREAD_COLUMNS
 from nnunet_lunet.benchmark.ratios import RATIOS
 from nnunet_lunet.benchmark.runtimes import COLUMNS as LATENCY_COLUMNS
 from nnunet_lunet.benchmark.runtimes import BY_GRAPH_RUNTIME, graph_headings
 from nnunet_lunet.benchmark.training_setup import FIELDS
 from nnunet_lunet.tables import human, markdown_table
 
-HEAD_COLUMNS = ["model", "trainer", "plans", "configuration", "fold", "status", "reference", "parameters",
+HEAD_COLUMNS = ["model", "trainer", "plans", "configuration", "fold", "status", "reference", "label", "group",
+                "parameters",
                 "macs_per_patch", "in_channels", "patch_size", "batch_size", "memory_method",
                 "memory_after_imports_mib", "memory_model_ready_mib", "memory_inference_peak_mib",
                 "memory_inference_delta_mib", "memory_train_peak_mib", "memory_train_delta_mib"] + LATENCY_COLUMNS + [
                 "case", "case_forward_passes", "ratios_within_noise",
                 "epochs", "epoch_time_median_s", "train_time_s",
                 "pruning_time_s", "pruning_time_share"] + list(FIELDS) + ["differs", "val_dice_note"]
+PRUNING_COLUMNS = ["channels_left_percent", "width_rank_correlation"]
 TAIL_COLUMNS = list(RATIOS) + ["pruning_log", "widths_plot", "device", "torch_threads", "ort_threads",
                                "torch_version", "repeats"]
 
@@ -60,12 +74,22 @@ def dice_columns(rows: Sequence[Dict[str, object]], prefix: str) -> List[str]:
     return [prefix + "_mean"] + sorted(keys, key=order) if keys or any(prefix + "_mean" in r for r in rows) else []
 
 
+def level_columns(rows: Sequence[Dict[str, object]]) -> List[str]:
+    """``levelNN_val_dice_mean`` and ``levelNN_parameters`` of the levels present in any row, highest first."""
+    levels = sorted({int(k[5:].split("_", 1)[0]) for r in rows for k in r
+                     if k.startswith("level") and k.endswith("_val_dice_mean")}, reverse=True)
+    return [f"level{lv}_{c}" for lv in levels for c in ("val_dice_mean", "parameters")]
+
+
 def csv_columns(rows: Sequence[Dict[str, object]]) -> List[str]:
-    return HEAD_COLUMNS + dice_columns(rows, "val_dice") + dice_columns(rows, "test_dice") + TAIL_COLUMNS
+    return (HEAD_COLUMNS + dice_columns(rows, "val_dice") + ["dice_diff_to_reference"]
+            + dice_columns(rows, "test_dice") + PRUNING_COLUMNS + level_columns(rows) + TAIL_COLUMNS)
 
 
-def write_csv(rows: Sequence[Dict[str, object]], path: str) -> None:
-    columns = csv_columns(rows)
+
+def write_csv(rows: Sequence[Dict[str, object]], path: str, columns: Optional[Sequence[str]] = None) -> None:
+    """``rows`` as CSV with ``columns`` (default: the per-fold ones, ``csv_columns``); None cells are empty."""
+    columns = list(columns) if columns is not None else csv_columns(rows)
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
@@ -175,16 +199,65 @@ COLUMN_NOTES = (
 )
 
 
+SUMMARY_COLUMNS = (["label", "family", "model", "level", "reference", "n", "folds", "val_dice_median", "val_dice_min",
+                    "val_dice_max", "diff_to_reference_n", "diff_to_reference_median", "diff_to_reference_min",
+                    "diff_to_reference_max", "budget"]
+                   + [f"{c}_{s}" for c in SPREAD_COLUMNS for s in ("median", "min", "max")])
+
+
+def _range(row: Dict[str, object], prefix: str, fmt: Callable[[float], str]) -> str:
+    """``median [min, max]`` of a summary row's ``<prefix>_*`` cells; just the median when all three agree."""
+    values = [row.get(f"{prefix}_{s}") for s in ("median", "min", "max")]
+    if not all(isinstance(v, (int, float)) for v in values):
+        return ""
+    texts = [fmt(v) for v in values]
+    return texts[0] if len(set(texts)) == 1 else f"{texts[0]} [{texts[1]}, {texts[2]}]"
+
+
+def signed_points(dice_difference: float) -> str:
+    """A Dice difference in Dice points with its sign, ``+1.2``; a difference that rounds to 0 is ``+0.0``."""
+    return f"{round(100 * dice_difference, 1) + 0.0:+.1f}"
+
+
+def format_summary_table(summary: Sequence[Dict[str, object]]) -> str:
+    """The aggregated table: one line per model (and pruning level), medians [min, max] over the folds."""
+    shown = [{
+        "model": str(r["label"]) + (" (reference)" if r.get("reference") == "yes" else ""),
+        "family": r["family"], "n": r["n"], "folds": r["folds"],
+        "val Dice": _range(r, "val_dice", lambda v: f"{v:.4f}"),
+        "diff to ref. (points)": ((_range(r, "diff_to_reference", signed_points)
+                                  + f" (n={r['diff_to_reference_n']})") if r.get("diff_to_reference_n") else ""),
+        "params": _range(r, "parameters", human), "MACs/patch": _range(r, "macs_per_patch", human),
+        "patch ms": _range(r, "latency_patch_median_ms", lambda v: f"{v:.1f}"),
+        "case s": _range(r, "latency_case_median_s", lambda v: f"{v:.2f}"),
+        "epoch s": _range(r, "epoch_time_median_s", lambda v: f"{v:.1f}"),
+        "budget": r.get("budget") or ""} for r in summary]
+    columns = [c for c in shown[0] if c == "model" or any(r[c] for r in shown)] if shown else ["model"]
+    return markdown_table(shown, columns)
+
+
+SUMMARY_NOTE = (
+    "Over folds: one line per model (a pruning run: per pruning level NN% of channels left, from its "
+    "validation_levelNN evaluation, else its final validation), median [min, max] over the n folds with a validation "
+    "Dice; diff to ref.: the model's Dice minus the reference's on the same fold, in Dice points (x 100), over the n "
+    "folds both have; params, MACs, latencies of the network each fold ended with (a pruning level: the parameters "
+    "of the pruning step that reached it). Per-fold numbers under Results and in benchmark.csv; these in "
+    "benchmark_folds.csv.")
+
+
 def markdown_report(title: str, command_line: str, environment: Dict[str, str], table: str,
-                    notes: Sequence[str], plots: Sequence[str], csv_name: Optional[str] = "benchmark.csv") -> str:
+                    notes: Sequence[str], plots: Sequence[str], csv_name: Optional[str] = "benchmark.csv",
+                    summary_table: Optional[str] = None, extra_files: Sequence[str] = ()) -> str:
     env = "\n".join(f"- {k}: {v}" for k, v in environment.items())
     sections = [
         f"# {title}",
         "Command:\n\n```\n" + command_line + "\n```",
         "## Environment\n\n" + env,
-        "## Results\n\n" + table,
+        "## Over folds\n\n" + summary_table + "\n\n" + SUMMARY_NOTE if summary_table else "",
+        "## Results\n\n" + ("Per fold:\n\n" if summary_table else "") + table,
         "Columns:\n\n" + "\n".join(f"- {n}" for n in COLUMN_NOTES),
         "## Notes\n\n" + "\n".join(f"- {n}" for n in notes) if notes else "",
-        "## Files\n\n" + "\n".join(f"- {p}" for p in ([csv_name] if csv_name else []) + list(plots)),
+        "## Files\n\n" + "\n".join(f"- {p}" for p in ([csv_name] if csv_name else []) + list(extra_files)
+                                     + list(plots)),
     ]
     return "\n\n".join(s for s in sections if s) + "\n"

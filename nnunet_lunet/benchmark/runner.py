@@ -21,8 +21,13 @@ Rules:
   interleaved (``latency.time_interleaved``), so a change of the machine's load hits every model alike. Finishing,
   per row: peak memory in a fresh process (``memory``) and, with test folders, test-set Dice (``test_set``).
   ``timing_checks`` then marks ratios within noise and notes disturbed timings.
+- Folds: runs of one model on several folds are aggregated (``aggregate``: n, median, min-max, paired differences
+  to the reference) into ``benchmark_folds.csv`` and the report's first table; ``claims`` judges the paper's claims
+  from them into ``claims.md``.
 - Outputs in the output folder (default ``$nnUNet_results/<dataset>/lunet_benchmark_<configuration>``):
-  ``benchmark.md``, ``benchmark.csv``, ``dice_vs_params.png``, ``latency_vs_dice.png``,
+  ``benchmark.md``, ``benchmark.csv``, ``benchmark_folds.csv``, ``claims.md``, ``dice_vs_params.png``,
+  ``latency_vs_dice.png``, ``pruning_trajectories.png`` (each pruning model's first fold side by side, when there is
+  a pruning log),
   ``widths_<model>_fold<N>.png`` for every fold folder holding a ``pruning_log.json``, ``benchmark.log`` (nnU-Net's
   output while predicting the test set) and ``test_predictions/``. With ``overwrite`` these (and only these) are
   replaced, and only in a folder an earlier benchmark wrote; nothing else in the folder is touched. A completion
@@ -39,17 +44,23 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 from tqdm import tqdm
 
+from nnunet_lunet.benchmark.aggregate import add_fold_differences, aggregate, summary_rows
 from nnunet_lunet.benchmark.cases import benchmark_case
+from nnunet_lunet.benchmark.claims import claims_markdown, judge_claims
 from nnunet_lunet.benchmark.discovery import (STANDARD_TRAINERS, TrainedModel, check_models, discover_models,
                                               list_folds, normalise_folds, pick_reference)
 from nnunet_lunet.benchmark.environment import describe_environment
 from nnunet_lunet.benchmark.latency import time_interleaved
 from nnunet_lunet.benchmark.memory import measure_memory
 from nnunet_lunet.benchmark.outputs import TEST_PREDICTIONS, default_output, finish_output, prepare_output
-from nnunet_lunet.benchmark.plots import plot_dice_vs_params, plot_latency_vs_dice, plot_widths
+from nnunet_lunet.benchmark.plots import plot_dice_vs_params, plot_latency_vs_dice, plot_trajectories, plot_widths
 from nnunet_lunet.benchmark.ratios import add_ratios
-from nnunet_lunet.benchmark.records import MissingRecord, pruning_overhead, read_epoch_times, read_validation_dice
-from nnunet_lunet.benchmark.report import format_table, markdown_report, write_csv
+from nnunet_lunet.benchmark.labels import group_name, identify
+from nnunet_lunet.benchmark.pruning_order import width_rank_correlation
+from nnunet_lunet.benchmark.records import (MissingRecord, channels_left_percent, pruning_overhead, read_epoch_times,
+                                            read_levels, read_validation_dice)
+from nnunet_lunet.benchmark.report import (SUMMARY_COLUMNS, format_summary_table, format_table, markdown_report,
+                                           write_csv)
 from nnunet_lunet.benchmark.test_set import check_test_cases, check_test_folders, predict_and_evaluate
 from nnunet_lunet.benchmark.timers import forward_passes, row_timers, timing_columns
 from nnunet_lunet.benchmark.timing_checks import inconsistent_cases, mark_noise
@@ -130,13 +141,19 @@ def _no_models_message(dataset_name: str, configuration: str, results: str, sele
             f"{configuration} FOLD -tr TRAINER, or check -c, -tr and -p")
 
 
-def _short_label(model: TrainedModel, configuration: str, fold: str, several_folds: bool) -> str:
-    label = model.trainer
-    if model.configuration != configuration:
-        label += " " + model.configuration[len(configuration) + 1:]
-    if model.plans != "nnUNetPlans":
-        label += f" ({model.plans})"
-    return label + (f" f{fold}" if several_folds else "")
+def _pruning_records(row: Dict[str, object], folder: str) -> None:
+    """A pruning run's channels left, width rank correlation and level evaluations (nothing for other runs); a log
+    without the fields they need (an older format) leaves the first two empty."""
+    log = read_log(folder)
+    if log is not None:
+        try:
+            row.update(channels_left_percent=channels_left_percent(log),
+                       width_rank_correlation=width_rank_correlation(log))
+        except (KeyError, TypeError, ValueError, ZeroDivisionError):
+            pass
+    for level in read_levels(folder, log):
+        row[f"level{level.level}_val_dice_mean"] = level.dice.mean
+        row[f"level{level.level}_parameters"] = level.parameters
 
 
 def _tasks(models: Sequence[TrainedModel], folds: Optional[List[str]]) -> List[Tuple[TrainedModel, str]]:
@@ -171,6 +188,7 @@ def _training_records(row: Dict[str, object], model: TrainedModel, fold: str, ch
             _fill_dice(row, "val_dice", read_validation_dice(folder))
         except MissingRecord as missing:  # size, speed and memory can still be measured
             row["val_dice_note"] = f"no val Dice: {missing}"
+        _pruning_records(row, folder)
     times = read_epoch_times(checkpoint)
     row.update(epochs=times.epochs, epoch_time_median_s=times.median_s, train_time_s=times.total_s)
     overhead = pruning_overhead(folder, times)
@@ -254,7 +272,7 @@ def _widths_plot(row: Dict[str, object], model: TrainedModel, fold: str, output:
         return None
     row["pruning_log"] = os.path.join(folder, LOG_JSON)
     path = os.path.join(output, f"widths_{model.name}_fold{fold}.png")
-    plot_widths(read_log(folder), path, f"{model.name} fold {fold}")
+    plot_widths(read_log(folder), path, f"{row['label']}, fold {fold}: mean conv width per stage")
     row["widths_plot"] = os.path.basename(path)
     return path
 
@@ -338,7 +356,7 @@ def run_benchmark(dataset: str, configuration: str, selection: ModelSelection = 
         f"measuring took {time.perf_counter() - started:.0f} s (wall time)"]
     table = format_table(rows, {k: v for row in rows for k, v in row.get("label_names", {}).items()})
     paths = _write_outputs(rows, table, notes, environment, f"{dataset_name} {configuration}", command_line, output,
-                           widths_plots)
+                           widths_plots, configuration)
     finish_output(output)
     if echo:
         _print_outputs(table, notes, paths)
@@ -352,11 +370,11 @@ def run_benchmark(dataset: str, configuration: str, selection: ModelSelection = 
 def measure_rows(tasks: Sequence[Tuple[TrainedModel, str]], ref: Optional[TrainedModel], configuration: str,
                  settings: Settings) -> List[Dict[str, object]]:
     """One row per (model, fold), measured in three passes (module rules); a row that fails gets its status."""
-    several_folds = len({f for _, f in tasks}) > 1
     rows: List[Dict[str, object]] = [
         {"model": model.name, "trainer": model.trainer, "plans": model.plans, "configuration": model.configuration,
          "fold": fold, "status": "ok", "reference": "yes" if ref is not None and model == ref else "",
-         "label": _short_label(model, configuration, fold, several_folds)} for model, fold in tasks]
+         "label": identify(model.trainer, model.configuration, configuration).label,
+         "group": group_name(model.trainer, model.plans, model.configuration, fold)} for model, fold in tasks]
     prepared: Dict[int, PreparedRow] = {}
 
     def fail(i: int, error: BaseException) -> None:
@@ -415,33 +433,62 @@ def _derive(rows: Sequence[Dict[str, object]], ref: Optional[TrainedModel], envi
                    torch_version=environment["torch"], repeats=repeats)
     ref_name = ref.name if ref is not None else None
     add_ratios(rows, ref_name)
+    add_fold_differences(rows)
     mark_noise(rows, ref_name)
     return flag_differences(rows, ref_name) + inconsistent_cases(rows) + [
         f"{r['model']} fold {r['fold']}: {r['val_dice_note']}" for r in rows if r.get("val_dice_note")]
 
 
 def _write_outputs(rows: Sequence[Dict[str, object]], table: str, notes: Sequence[str], environment: Dict[str, str],
-                   title: str, command_line: str, output: str, widths_plots: Sequence[str]) -> List[str]:
-    """Plots, CSV and the markdown report; returns their paths (report, CSV, plots)."""
+                   title: str, command_line: str, output: str, widths_plots: Sequence[str],
+                   configuration: str) -> List[str]:
+    """Plots, CSVs, the claims and the markdown report; returns their paths (report, CSV, the rest)."""
+    points = aggregate(rows, configuration)
     plots = [os.path.join(output, "dice_vs_params.png"), os.path.join(output, "latency_vs_dice.png")]
-    plot_dice_vs_params(rows, plots[0], f"{title}: Dice vs parameters")
-    plot_latency_vs_dice(rows, plots[1], f"{title}: Dice vs latency per patch")
+    plot_dice_vs_params(points, plots[0], f"{title}: Dice vs parameters")
+    plot_latency_vs_dice(points, plots[1], f"{title}: Dice vs latency per patch")
+    trajectories = _trajectories(rows)
+    if trajectories:
+        plots.append(os.path.join(output, "pruning_trajectories.png"))
+        plot_trajectories(trajectories, plots[-1], f"{title}: mean conv width per stage over the pruning steps")
     plots += widths_plots
     report, csv = os.path.join(output, "benchmark.md"), os.path.join(output, "benchmark.csv")
+    folds_csv, claims = os.path.join(output, "benchmark_folds.csv"), os.path.join(output, "claims.md")
     write_csv(rows, csv)
+    summary = summary_rows(points)
+    write_csv(summary, folds_csv, SUMMARY_COLUMNS)
+    with open(claims, "w") as f:
+        f.write(claims_markdown(judge_claims(points, rows, configuration), f"The paper's claims: {title}"))
     with open(report, "w") as f:
         f.write(markdown_report(f"LUnet benchmark: {title}", command_line, environment, table, notes,
-                                [os.path.basename(p) for p in plots]))
-    return [report, csv] + plots
+                                [os.path.basename(p) for p in plots], summary_table=format_summary_table(summary),
+                                extra_files=[os.path.basename(folds_csv), os.path.basename(claims)]))
+    return [report, csv, folds_csv, claims] + plots
+
+
+def _trajectories(rows: Sequence[Dict[str, object]]) -> List[Tuple[str, dict]]:
+    """``(panel title, pruning log)`` of each pruning model's first fold with a log, for ``plot_trajectories``; a log
+    that cannot be read is left out (its row's widths plot says why)."""
+    first: Dict[str, Tuple[str, dict]] = {}
+    for row in rows:
+        if row.get("pruning_log") and row["group"] not in first:
+            try:
+                first[row["group"]] = (f"{row['label']}, fold {row['fold']}",
+                                       read_log(os.path.dirname(str(row["pruning_log"]))))
+            except (OSError, ValueError):
+                continue
+    return list(first.values())
 
 
 def _print_outputs(table: str, notes: Sequence[str], paths: Sequence[str]) -> None:
     print(table)
     for note in notes:
         print(f"- {note}")
-    report, csv, *plots = paths
+    report, csv, folds_csv, claims, *plots = paths
     print(f"report: {report}")
     print(f"csv: {csv}")
+    print(f"csv over folds: {folds_csv}")
+    print(f"claims: {claims}")
     for p in plots:
         print(f"plot: {p}")
 

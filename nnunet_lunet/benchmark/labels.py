@@ -1,0 +1,125 @@
+"""What a benchmark row is, in a reader's words: its family (a plot series) and a short label. The one place where
+table, plots and claims get their names from.
+
+Rules (``base`` is the configuration benchmarked, ``-c``; ``suffix`` what a variant adds to it after ``_``):
+
+- **default**: the base configuration with a trainer that is no LUnet or pruning trainer. Label ``default``.
+- **LUnet**: configuration ``<base>_lunetN``, or a trainer ``nnUNetTrainerLUnetN...`` (``nnUNetTrainerLUnet``: 32).
+  Label ``LUnetN``.
+- **U-Net scaled**: ``<base>_scaledNN`` (the default widths times NN%). Label ``U-Net NN%``.
+- **U-Net of a LUnet's size**: ``<base>_scaled_as_lunetN``. Label ``U-Net of LUnetN's size``.
+- **pruning criterion** (trainers ``nnUNetTrainerSTAMP*``, ``nnUNetTrainerPruneRandomInLayer*``,
+  ``nnUNetTrainerPruneWidest*``; their ``_budget``/``_smoke`` variants alike): family ``STAMP``, ``Random in layer``,
+  ``Widest layer``; label ``<criterion> NN%`` at a pruning level (NN% of the channels left), else the criterion alone.
+- **retrained pruned shape**: ``<base>_pruned_<trainer>_f<K>[_levelNN | _stepS]`` (``export-pruned``'s names). Family
+  ``<criterion> retrained``; label ``<criterion> NN% retrained`` (``step S`` for a step, nothing without either).
+- anything else: family ``other``, label the trainer (``short_trainer``) plus the configuration's suffix.
+
+Labels that two different models would share get the trainer in brackets (``disambiguate``): without
+``nnUNetTrainer`` and a ``_budget``/``_smoke`` ending where that tells them apart, else in full; then the plans.
+``group_name``: runs of one model on several folds share it; a retrained shape exported from fold K and trained on
+fold K is written ``_f*`` there, so that "each fold's own pruned shape, retrained" is one model over the folds.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+DEFAULT = "default network"
+LUNET = "LUnet"
+SCALED = "U-Net scaled"
+MATCHED = "U-Net of a LUnet's size"
+OTHER = "other"
+CRITERIA: Tuple[Tuple[str, str], ...] = (  # trainer prefix, criterion's short name
+    ("nnUNetTrainerSTAMP", "STAMP"),
+    ("nnUNetTrainerPruneRandomInLayer", "Random in layer"),
+    ("nnUNetTrainerPruneWidest", "Widest layer"),
+)
+RETRAINED = " retrained"
+FAMILY_ORDER = [DEFAULT, LUNET, SCALED, MATCHED] + [c for _, c in CRITERIA] + [c + RETRAINED for _, c in CRITERIA]
+
+_PRUNED = re.compile(r"pruned_(?P<trainer>.+?)_f(?P<fold>\d+|all)(?:_level(?P<level>\d+)|_step(?P<step>\d+))?")
+_LUNET_TRAINER = re.compile(r"nnUNetTrainerLUnet(?P<width>\d*)(?:_.*)?")
+
+
+@dataclass(frozen=True)
+class Identity:
+    family: str
+    label: str
+    criterion: Optional[str] = None  # the pruning criterion's short name (pruning runs and retrained shapes)
+    level: Optional[int] = None  # % of channels left, where known
+    lunet_width: Optional[int] = None  # LUnetN and the U-Net of LUnetN's size
+
+
+def criterion_of(trainer: str) -> Optional[str]:
+    """``'STAMP'`` for ``nnUNetTrainerSTAMP_budget`` etc.; None for a trainer that does not prune."""
+    for prefix, name in CRITERIA:
+        if trainer == prefix or trainer.startswith(prefix + "_"):
+            return name
+    return None
+
+
+def suffix_of(configuration: str, base: str) -> str:
+    """``'lunet16'`` for ``3d_fullres_lunet16`` of ``3d_fullres``; ``''`` for the base itself."""
+    return configuration[len(base) + 1:] if configuration.startswith(base + "_") else ""
+
+
+def identify(trainer: str, configuration: str, base: str, level: Optional[int] = None) -> Identity:
+    """Family and label of a model (at a pruning ``level``, % of channels left, for a pruning run)."""
+    suffix = suffix_of(configuration, base)
+    criterion = criterion_of(trainer)
+    pruned = _PRUNED.fullmatch(suffix)
+    if pruned:
+        source = criterion_of(pruned["trainer"]) or pruned["trainer"].replace("nnUNetTrainer", "")
+        level = int(pruned["level"]) if pruned["level"] else None
+        at = f" {level}%" if level is not None else (f" step {pruned['step']}" if pruned["step"] else "")
+        return Identity(source + RETRAINED, f"{source}{at}{RETRAINED}", source, level)
+    if criterion is not None and not suffix:
+        return Identity(criterion, criterion + (f" {level}%" if level is not None else ""), criterion, level)
+    lunet = re.fullmatch(r"lunet(\d+)", suffix)
+    trainer_lunet = _LUNET_TRAINER.fullmatch(trainer)
+    if lunet or (trainer_lunet and not suffix):
+        width = int(lunet[1]) if lunet else int(trainer_lunet["width"] or 32)
+        return Identity(LUNET, f"LUnet{width}", lunet_width=width)
+    matched = re.fullmatch(r"scaled_as_lunet(\d+)", suffix)
+    if matched:
+        return Identity(MATCHED, f"U-Net of LUnet{matched[1]}'s size", lunet_width=int(matched[1]))
+    scaled = re.fullmatch(r"scaled(\d+)", suffix)
+    if scaled:
+        return Identity(SCALED, f"U-Net {scaled[1]}%")
+    if not suffix and criterion is None:
+        return Identity(DEFAULT, "default")
+    return Identity(OTHER, " ".join(p for p in (short_trainer(trainer), suffix) if p))
+
+
+def group_name(trainer: str, plans: str, configuration: str, fold: str) -> str:
+    """The results folder name, with a retrained shape's ``_f<fold>`` written ``_f*`` when trained on that fold."""
+    pruned = _PRUNED.search(configuration)
+    if pruned and pruned["fold"] == str(fold):
+        configuration = configuration[:pruned.start("fold")] + "*" + configuration[pruned.end("fold"):]
+    return f"{trainer}__{plans}__{configuration}"
+
+
+def short_trainer(trainer: str) -> str:
+    """``LeanRecipe`` for ``nnUNetTrainerLeanRecipe_budget``; ``nnUNetTrainer`` for ``nnUNetTrainer_smoke``."""
+    trainer = re.sub(r"_(budget|smoke)$", "", trainer)
+    return trainer.replace("nnUNetTrainer", "", 1) or trainer
+
+
+def disambiguate(models: Sequence[Tuple[str, str, str]], labels: Sequence[str]) -> List[str]:
+    """``labels`` of ``models`` (``(group name, trainer, plans)``) made distinct where two different group names
+    share one (module rules)."""
+    def shared(candidates: Sequence[str]) -> set:
+        seen: Dict[str, set] = {}
+        for (name, _, _), label in zip(models, candidates):
+            seen.setdefault(label, set()).add(name)
+        return {label for label, names in seen.items() if len(names) > 1}
+
+    out = list(labels)
+    for detail in (lambda t, p: short_trainer(t), lambda t, p: t, lambda t, p: f"{t}, {p}"):
+        clash = shared(out)
+        if not clash:
+            break
+        out = [f"{label} ({detail(t, p)})" if own in clash else own
+               for (_, t, p), label, own in zip(models, labels, out)]
+    return out
