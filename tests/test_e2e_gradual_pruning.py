@@ -121,7 +121,7 @@ def test_export_pruned_level(gradual_run, planned_dataset):
     log = _read_json(os.path.join(fold, "pruning_log.json"))
     export = ["nnunet-lunet", "export-pruned", "-d", planned_dataset.dataset_id, "-c", CONFIGURATION, "-tr", TRAINER,
               "-f", 0]
-    # (into plans of its own: other tests of the session write nnUNetPlans_pruned)
+    # (into plans of its own: other tests write nnUNetPlans_pruned in the same folder, in parallel)
     result = run(export + ["--level", 0.5, "-o", "nnUNetPlans_pruned_levels"], env)
     name = f"{CONFIGURATION}_pruned_{TRAINER}_f0_level50"
     assert f"wrote configuration {name}" in result.stdout
