@@ -27,7 +27,7 @@ RESENC = "nnUNetResEncUNetMPlans"
 
 # Seconds each file took in the last timed run (two workers, 2 cores). Workers take one file at a time (--dist
 # loadfile) in collection order: longest first, so that both end together (a long file last would run alone).
-FILE_SECONDS = {"test_e2e_pruning.py": 315, "test_demo.py": 280, "test_onnx.py": 235,
+FILE_SECONDS = {"test_e2e_pruning.py": 315, "test_e2e_gradual_pruning.py": 300, "test_demo.py": 280, "test_onnx.py": 235,
                 "test_thin_networks_learn.py": 190, "test_benchmark.py": 140, "test_pruning_resume.py": 95,
                 "test_e2e_lunet.py": 80, "test_plan_command.py": 55, "test_demo_resenc.py": 50,
                 "test_e2e_resenc.py": 35}

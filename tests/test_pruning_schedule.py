@@ -5,7 +5,8 @@ import pytest
 from nnunet_lunet.pruning.layer_widths import count_channels
 from nnunet_lunet.model_stats import count_parameters
 from nnunet_lunet.pruning.network import PrunedPlainConvUNet
-from nnunet_lunet.pruning.schedule import PruningSchedule, check_target_reachable, min_channel_fraction
+from nnunet_lunet.pruning.schedule import (GradualSchedule, PruningSchedule, channels_at, check_target_reachable,
+                                           level_name, min_channel_fraction)
 from small_unets import small_unet_kwargs
 
 # 3 encoder stages of 2 convs, 2 transposed convs, 2 decoder stages of 2 convs: 12 layers, 92 channels
@@ -75,3 +76,68 @@ def test_unreachable_targets_are_refused_with_the_smallest_reachable_fraction():
     assert count_parameters(net) > 0
     with pytest.raises(ValueError, match="needs the net"):
         check_target_reachable(WIDTHS, 0.1, target_kind="parameters")
+
+
+# -- the gradual schedule (expected values computed by hand from the rule in the module docstring) -------------------
+
+def _positions(schedule):
+    return [(s.epoch, s.iteration) for s in schedule.steps()]
+
+
+def test_gradual_schedule_of_the_hippocampus_preset():
+    # 20 epochs x 25 iterations: warm-up floor(0.2 x 20 + 0.5) = 4 epochs; segments end at 4 + floor(16k/3) = 9, 14,
+    # 20; pruning epochs floor(5/2) = 2, 2, floor(6/2) = 3; steps every 50/10 = 5 iterations, then every 75/10 = 7.5.
+    schedule = GradualSchedule(epochs=20, iterations_per_epoch=25)
+    assert schedule.warmup_epochs == 4
+    assert schedule.segment_bounds() == [4, 9, 14, 20]
+    assert [schedule.pruning_epochs(k) for k in range(3)] == [2, 2, 3]
+    assert schedule.level_epochs() == [9, 14, 20]
+    assert _positions(schedule) == (
+        [(4, 0), (4, 5), (4, 10), (4, 15), (4, 20), (5, 0), (5, 5), (5, 10), (5, 15), (5, 20)]
+        + [(9, 0), (9, 5), (9, 10), (9, 15), (9, 20), (10, 0), (10, 5), (10, 10), (10, 15), (10, 20)]
+        + [(14, 0), (14, 7), (14, 15), (14, 22), (15, 5), (15, 12), (15, 20), (16, 2), (16, 10), (16, 17)])
+    fractions = [s.fraction for s in schedule.steps()]
+    assert fractions == pytest.approx([1 - 0.025 * (i + 1) for i in range(30)])
+    assert [fractions[i] for i in (9, 19, 29)] == [0.75, 0.5, 0.25]  # each level's last step lands on it exactly
+    assert [s.level_index for s in schedule.steps()] == [0] * 10 + [1] * 10 + [2] * 10
+    # steps due before an iteration include that iteration's own
+    assert schedule.steps_due(3, 24) == 0 and schedule.steps_due(4, 0) == 1 and schedule.steps_due(4, 4) == 1
+    assert schedule.steps_due(4, 5) == 2 and schedule.steps_due(8, 24) == 10 and schedule.steps_due(14, 7) == 22
+    assert schedule.steps_due(19, 24) == 30
+    assert schedule.levels_recorded_at(9) == [0] and schedule.levels_recorded_at(20) == [2]
+    assert schedule.levels_recorded_at(10) == []
+
+
+def test_gradual_schedule_of_a_short_budget_and_channel_counts():
+    # 7 x 2: warm-up max(1, floor(1.4 + 0.5)) = 1; segments of 2 epochs (bounds 1, 3, 5, 7), one pruning epoch each:
+    # 2 iterations, so min(10, 2) = 2 steps per level, 12.5% of the original channels each.
+    schedule = GradualSchedule(epochs=7, iterations_per_epoch=2)
+    assert schedule.segment_bounds() == [1, 3, 5, 7]
+    assert _positions(schedule) == [(1, 0), (1, 1), (3, 0), (3, 1), (5, 0), (5, 1)]
+    assert [s.fraction for s in schedule.steps()] == [0.875, 0.75, 0.625, 0.5, 0.375, 0.25]
+    assert [channels_at(s.fraction, 92) for s in schedule.steps()] == [81, 69, 58, 46, 35, 23]  # ceil(f x 92)
+    assert channels_at(0.5, 92) == 46 and channels_at(0.25, 100) == 25 and channels_at(0.251, 100) == 26
+    # one level, 4 steps, 3 iterations an epoch over 10 epochs: warm-up 2, segment 2..10, 4 pruning epochs (12
+    # iterations), a step every 3 iterations: the start of epochs 2, 3, 4, 5
+    one = GradualSchedule(epochs=10, iterations_per_epoch=3, levels=(0.5,), steps_per_level=4)
+    assert _positions(one) == [(2, 0), (3, 0), (4, 0), (5, 0)]
+    assert [s.fraction for s in one.steps()] == [0.875, 0.75, 0.625, 0.5]
+    assert level_name(0.75) == "75" and level_name(0.5) == "50" and level_name(0.125) == "13"
+
+
+def test_gradual_schedule_refuses_budgets_and_levels_it_cannot_lay_out():
+    GradualSchedule(epochs=7, iterations_per_epoch=1)  # the smallest budget for three levels
+    with pytest.raises(ValueError, match=r"needs at least 7 epochs \(1 of warm-up.*this run has 6.*NNUNET_LUNET_EPOCHS"):
+        GradualSchedule(epochs=6, iterations_per_epoch=5)
+    for bad, match in (
+        (dict(levels=(0.5, 0.75)), "decreasing"),
+        (dict(levels=(0.75, 0.75)), "distinct"),
+        (dict(levels=(1.0,)), r"\(0, 1\)"),
+        (dict(levels=()), "levels"),
+        (dict(warmup_fraction=1), "warmup_fraction"),
+        (dict(prune_fraction=1), "prune_fraction"),
+        (dict(steps_per_level=0), "steps_per_level"),
+        (dict(iterations_per_epoch=0), "iterations_per_epoch"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            GradualSchedule(**{"epochs": 20, "iterations_per_epoch": 25, **bad})

@@ -5,7 +5,8 @@ nnU-Net finds them by name (``-tr``) through ``nnunet_lunet/ext_trainers``; see 
 
 from nnunet_lunet.trainers.budgeted import (nnUNetTrainer_budget, nnUNetTrainerLeanRecipe_budget,
                                             nnUNetTrainerLUnet16_budget, nnUNetTrainerLUnet8_budget,
-                                            nnUNetTrainerLUnet_budget)
+                                            nnUNetTrainerLUnet_budget, nnUNetTrainerPruneRandomInLayer_budget,
+                                            nnUNetTrainerPruneWidest_budget, nnUNetTrainerSTAMP_budget)
 from nnunet_lunet.trainers.lunet import nnUNetTrainerLUnet, nnUNetTrainerLUnet16, nnUNetTrainerLUnet8
 from nnunet_lunet.trainers.pruning import nnUNetTrainerPruneRandomInLayer, nnUNetTrainerPruneWidest, nnUNetTrainerSTAMP
 from nnunet_lunet.trainers.recipes import nnUNetTrainerLeanRecipe, nnUNetTrainerMomentum095
@@ -22,5 +23,6 @@ __all__ = [
     "nnUNetTrainerSTAMP", "nnUNetTrainerPruneRandomInLayer", "nnUNetTrainerPruneWidest",
     "nnUNetTrainer_budget", "nnUNetTrainerLeanRecipe_budget", "nnUNetTrainerLUnet_budget",
     "nnUNetTrainerLUnet16_budget", "nnUNetTrainerLUnet8_budget",
+    "nnUNetTrainerSTAMP_budget", "nnUNetTrainerPruneRandomInLayer_budget", "nnUNetTrainerPruneWidest_budget",
     "nnUNetTrainerSTAMP_smoke", "nnUNetTrainerPruneRandomInLayer_smoke", "nnUNetTrainerPruneWidest_smoke",
 ]

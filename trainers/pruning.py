@@ -6,6 +6,9 @@ then at the start of every ``pruning_every_n_epochs``-th epoch a pruning step re
 of the original prunable channels, chosen by ``pruning_criterion``, until ``pruning_target_fraction`` of the channels
 (``pruning_target_kind = "channels"``) or parameters (``"parameters"``) remains; training then goes on at that size.
 STAMP removes one channel per step, far too slow for nnU-Net's thousands of channels, hence a fraction per step.
+``GradualPruning`` (a mixin; the ``_budget`` pruning trainers) replaces this by a gradual schedule laid out over the
+run's budget through levels (75%, 50%, 25% of the channels), with steps before training iterations, and records each
+level's network, checkpoint and nnU-Net validation (see its docstring and ``nnunet_lunet.pruning.schedule``).
 
 A pruning step: score channels on ``pruning_score_batches`` training batches (no weight update; STAMP's activation
 criterion only), all-reduce the scores over DDP ranks, let the criterion choose on rank 0's generator and broadcast
@@ -34,12 +37,17 @@ carries no pruning state (it would otherwise pass for an unpruned run).
 
 import contextlib
 import importlib
+import json
+import os
+import shutil
 import time
 from dataclasses import asdict
 from typing import Optional, Union
 
 import numpy as np
 import torch
+import torch.distributed as dist
+from batchgenerators.utilities.file_and_folder_operations import load_json, save_json
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
 from nnunetv2.utilities.plans_handling.plans_handler import ConfigurationManager, PlansManager
@@ -55,8 +63,9 @@ from nnunet_lunet.pruning.activations import collect_activation_scores, remainin
 from nnunet_lunet.pruning.criteria import get_criterion
 from nnunet_lunet.pruning.distributed import all_reduce_scores, broadcast_decision
 from nnunet_lunet.pruning.layer_widths import count_channels, format_layer_widths, read_layer_widths
-from nnunet_lunet.pruning.pruning_log import new_log, read_log, step_record, write_log
-from nnunet_lunet.pruning.schedule import PruningSchedule, check_target_reachable
+from nnunet_lunet.pruning.pruning_log import level_record, new_log, read_log, step_record, write_log
+from nnunet_lunet.pruning.schedule import (GradualSchedule, PruningSchedule, channels_at, check_target_reachable,
+                                           level_name)
 from nnunet_lunet.pruning.surgery import prune_many
 from nnunet_lunet.pruning.targeted_dropout import TargetedDropout
 from nnunet_lunet.safe_output import save_torch
@@ -178,10 +187,15 @@ class nnUNetTrainerSTAMP(nnUNetTrainerLeanRecipe):
     def start_pruning(self) -> None:
         """The pruning log (a new one, unless ``load_checkpoint`` restored the run's) and the targeted dropout (at
         the checkpoint's probabilities when resuming); called by ``on_train_start`` once the network is built."""
+        schedule = json.loads(json.dumps(asdict(self.pruning_schedule)))  # as the log stores it
         if self.pruning_log is None:  # a fresh run (load_checkpoint sets it when resuming)
             original, original_params = self._original_widths()
-            self.pruning_log = new_log(self.pruning_criterion, asdict(self.pruning_schedule), original,
-                                       original_params)
+            self.pruning_log = new_log(self.pruning_criterion, schedule, original, original_params)
+        elif self.pruning_log["schedule"] != schedule:
+            raise LUnetError(f"{self.output_folder} was pruned on the schedule {self.pruning_log['schedule']}, this "
+                             f"run's is {schedule} (a gradual schedule follows the budget): continue with the run's "
+                             f"budget (NNUNET_LUNET_EPOCHS, NNUNET_LUNET_ITERATIONS), or train a new run")
+        self.pruning_log.setdefault("levels", [])  # logs written before levels existed
         if self.pruning_targeted_dropout:
             self.targeted_dropout = TargetedDropout(self._plain_network())
             if self._restored_dropout is not None:
@@ -191,38 +205,52 @@ class nnUNetTrainerSTAMP(nnUNetTrainerLeanRecipe):
 
     def on_epoch_start(self):
         super().on_epoch_start()  # nnU-Net stamps the epoch's start: the epoch's time includes its pruning step
+        self.prune_at_epoch_start()
+
+    def prune_at_epoch_start(self) -> None:
+        """The fixed schedule's step, if this epoch has one."""
         if self.pruning_schedule.is_pruning_epoch(self.current_epoch):
             self.prune_step()
 
+    def _last_pseudo_dice(self) -> float:
+        """Mean foreground pseudo-Dice of the last epoch trained (nnU-Net's, from its validation iterations)."""
+        return float(np.nanmean(self.logger.get_value("dice_per_class_or_region", step=-1)))
+
     def on_epoch_end(self):
-        steps = self.pruning_log["steps"]
-        if steps and steps[-1]["epoch"] == self.current_epoch:
-            steps[-1]["pseudo_dice"] = float(np.nanmean(self.logger.get_value("dice_per_class_or_region", step=-1)))
+        this_epoch = [s for s in self.pruning_log["steps"] if s["epoch"] == self.current_epoch]
+        if this_epoch:
+            for step in this_epoch:
+                step["pseudo_dice"] = self._last_pseudo_dice()
             if self.local_rank == 0:
                 write_log(self.output_folder, self.pruning_log)
         super().on_epoch_end()
 
-    def prune_step(self) -> None:
-        """One pruning step (see the module docstring); does nothing once the target is reached."""
+    def prune_step(self, n: Optional[int] = None, iteration: int = 0) -> None:
+        """One pruning step (see the module docstring) removing ``n`` channels; ``n=None``: as many as the fixed
+        schedule says, nothing once its target is reached. ``iteration``: the training iteration of the epoch it
+        runs before (logged). A step of 0 channels (a gradual schedule's rounding) is logged and changes nothing."""
         net = self._plain_network()
         log = self.pruning_log
-        n = self.pruning_schedule.n_to_remove(log["original_channels"], count_channels(read_layer_widths(net)),
-                                              log["original_parameters"], count_parameters(net))
-        if n == 0:
-            return
+        if n is None:
+            n = self.pruning_schedule.n_to_remove(log["original_channels"], count_channels(read_layer_widths(net)),
+                                                  log["original_parameters"], count_parameters(net))
+            if n == 0:
+                return
         started = time.perf_counter()
-        scores = None
-        if self.criterion.needs_activations or self.targeted_dropout is not None:
-            scores = all_reduce_scores(collect_activation_scores(net, self.dataloader_train,
-                                                                 max_batches=self.pruning_score_batches))
-        decision = broadcast_decision(self.criterion.select(net, n, scores, self.pruning_generator))
-        widths = prune_many(net, decision, self.optimizer)
-        if self.is_ddp:  # DDP holds the old parameters: wrap the pruned module anew
-            self._wrap_ddp()
-        if self.targeted_dropout is not None:
-            self.targeted_dropout.update(remaining_scores(scores, decision))
+        decision, widths = {}, read_layer_widths(net)
+        if n > 0:
+            scores = None
+            if self.criterion.needs_activations or self.targeted_dropout is not None:
+                scores = all_reduce_scores(collect_activation_scores(net, self.dataloader_train,
+                                                                     max_batches=self.pruning_score_batches))
+            decision = broadcast_decision(self.criterion.select(net, n, scores, self.pruning_generator))
+            widths = prune_many(net, decision, self.optimizer)
+            if self.is_ddp:  # DDP holds the old parameters: wrap the pruned module anew
+                self._wrap_ddp()
+            if self.targeted_dropout is not None:
+                self.targeted_dropout.update(remaining_scores(scores, decision))
         record = step_record(len(log["steps"]) + 1, self.current_epoch, decision, widths, count_parameters(net),
-                             time.perf_counter() - started)
+                             time.perf_counter() - started, iteration)
         log["steps"].append(record)
         self.print_to_log_file(f"pruning step {record['step']} ({self.pruning_criterion}): removed "
                                f"{record['removed']} channels, {record['channels']} left, "
@@ -288,6 +316,8 @@ class nnUNetTrainerSTAMP(nnUNetTrainerLeanRecipe):
                                  f"{done} pruning steps and widths {format_layer_widths(widths)}): it belongs to "
                                  f"another run; move it away or resume from the matching checkpoint")
             log["steps"] = log["steps"][:done]  # steps taken after this checkpoint are redone
+            # and so are levels recorded after it (a level is recorded after its epochs: "epoch" epochs trained)
+            log["levels"] = [r for r in log.get("levels", []) if r["epoch"] < checkpoint["current_epoch"]]
             self.pruning_log = log
         self.pruning_generator.set_state(state["generator_state"])
         self._restored_dropout = state.get("targeted_dropout")  # applied when on_train_start builds the dropout
@@ -304,3 +334,131 @@ class nnUNetTrainerPruneWidest(nnUNetTrainerSTAMP):
 
     pruning_criterion = "widest_layer"
     pruning_targeted_dropout = False
+
+
+class GradualPruning:
+    """Mixin placed before a pruning trainer: ``class X(GradualPruning, nnUNetTrainerSTAMP)``. Prunes on the gradual
+    schedule of ``nnunet_lunet.pruning.schedule.GradualSchedule``, laid out over the run's budget (``num_epochs`` x
+    ``num_iterations_per_epoch``, known once the trainer is built, so the schedule is made in ``on_train_start``)
+    through ``pruning_levels``; its steps run before training iterations, inside epochs.
+
+    At each level, when its training ends (just before the schedule goes below it; the last at the end of training),
+    the trainer records a ``levels`` entry in ``pruning_log.json`` (``pruning_log``), saves the network as
+    ``checkpoint_level75.pth`` (etc.; ``current_epoch`` is the epochs trained, as in nnU-Net's final checkpoint) and
+    runs nnU-Net's own final validation (``perform_actual_validation``, with deep supervision off, all DDP ranks) on
+    it into ``validation_level75/`` (nnU-Net's ``summary.json``). A level is recorded between epochs (after nnU-Net's
+    epoch-end stamp), so its validation time is in no epoch's time; a run continued from a checkpoint written before
+    a level was recorded records it again at the start of the next epoch. The final ``validation/`` is then at the
+    last level (unless ``--val_best`` picks an earlier checkpoint)."""
+
+    pruning_levels = (0.75, 0.5, 0.25)
+    pruning_warmup_fraction = 0.2
+    pruning_prune_fraction = 0.5
+    pruning_steps_per_level = 10
+    pruning_target_fraction = 0.25  # the last level (checked against the net before training)
+
+    def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict,
+                 device: torch.device = torch.device("cuda")):
+        super().__init__(plans, configuration, fold, dataset_json, device)
+        self._iteration = 0  # training iterations of the current epoch so far
+
+    def make_gradual_schedule(self) -> GradualSchedule:
+        try:
+            return GradualSchedule(self.num_epochs, self.num_iterations_per_epoch, tuple(self.pruning_levels),
+                                   self.pruning_warmup_fraction, self.pruning_prune_fraction,
+                                   self.pruning_steps_per_level)
+        except ValueError as e:
+            raise LUnetError(f"{self.__class__.__name__}: {e}") from None
+
+    def on_train_start(self):
+        self.pruning_schedule = self.make_gradual_schedule()
+        self.pruning_target_fraction = self.pruning_schedule.levels[-1]
+        super().on_train_start()
+
+    def prune_at_epoch_start(self) -> None:
+        # No step here (they run before training iterations); a run continued from a checkpoint written before a
+        # level was recorded records it now.
+        self.record_due_levels()
+
+    def on_train_epoch_start(self):
+        super().on_train_epoch_start()
+        self._iteration = 0
+
+    def train_step(self, batch: dict) -> dict:
+        self.take_due_steps(self._iteration)
+        self._iteration += 1
+        return super().train_step(batch)
+
+    def on_epoch_end(self):
+        super().on_epoch_end()  # nnU-Net's epoch end (and checkpoints); current_epoch is now the epochs trained
+        self.record_due_levels()
+
+    def on_train_end(self):
+        self.record_due_levels()  # the last level, before nnU-Net's final checkpoint
+        super().on_train_end()
+
+    # -- the schedule's steps and levels ---------------------------------------------------------------------------
+    def take_due_steps(self, iteration: int) -> None:
+        """Take the schedule's steps due before ``iteration`` of the current epoch that the run has not taken."""
+        steps, log = self.pruning_schedule.steps(), self.pruning_log
+        due = self.pruning_schedule.steps_due(self.current_epoch, iteration)
+        while len(log["steps"]) < due:
+            step = steps[len(log["steps"])]
+            current = count_channels(read_layer_widths(self._plain_network()))
+            self.prune_step(current - channels_at(step.fraction, log["original_channels"]), iteration)
+
+    def record_due_levels(self) -> None:
+        """Record every level whose training has ended by now (``current_epoch`` epochs trained) and that the log
+        does not hold yet."""
+        recorded = {r["level"] for r in self.pruning_log["levels"]}
+        for k, at in enumerate(self.pruning_schedule.level_epochs()):
+            level = self.pruning_schedule.levels[k]
+            if at <= self.current_epoch and level not in recorded:
+                self.record_level(level)
+
+    def record_level(self, level: float) -> None:
+        name = level_name(level)
+        checkpoint, validation = f"checkpoint_level{name}.pth", f"validation_level{name}"
+        self.print_to_log_file(f"pruning level {name}% reached after {self.current_epoch} epochs: saving "
+                               f"{checkpoint}, validating into {validation}")
+        self.current_epoch -= 1  # nnU-Net's checkpoints store current_epoch + 1
+        try:
+            self.save_checkpoint(os.path.join(self.output_folder, checkpoint))
+        finally:
+            self.current_epoch += 1
+        dice = self.validate_into(validation)
+        net = self._plain_network()
+        record = level_record(level, self.current_epoch, len(self.pruning_log["steps"]), read_layer_widths(net),
+                              count_parameters(net), self._last_pseudo_dice(), dice, checkpoint, validation)
+        self.pruning_log["levels"].append(record)
+        if self.local_rank == 0:
+            write_log(self.output_folder, self.pruning_log)
+
+    def validate_into(self, folder: str) -> Optional[float]:
+        """nnU-Net's full validation of the current network into ``<fold>/<folder>``; returns its foreground mean
+        Dice (None on ranks other than 0). nnU-Net writes to ``<output_folder>/validation``: it runs with the output
+        folder set to ``<folder>.partial`` and the result is moved in place, with ``summary.json``'s prediction
+        paths rewritten to the new place."""
+        target, staging = os.path.join(self.output_folder, folder), os.path.join(self.output_folder, folder + ".partial")
+        if self.local_rank == 0:
+            for old in (target, staging):  # ours: left by a run continued from before this level
+                shutil.rmtree(old, ignore_errors=True)
+        if self.is_ddp:
+            dist.barrier()
+        output_folder, self.output_folder = self.output_folder, staging
+        try:
+            self.perform_actual_validation(False)
+        finally:
+            self.output_folder = output_folder
+            self.set_deep_supervision_enabled(self.enable_deep_supervision)  # nnU-Net turns it on, whatever it was
+        if self.local_rank != 0:
+            return None
+        written = os.path.join(staging, "validation")
+        os.replace(written, target)
+        os.rmdir(staging)
+        summary_file = os.path.join(target, "summary.json")
+        summary = load_json(summary_file)
+        for case in summary["metric_per_case"]:
+            case["prediction_file"] = os.path.join(target, os.path.relpath(case["prediction_file"], written))
+        save_json(summary, summary_file, sort_keys=True)  # as nnU-Net's save_summary_json
+        return float(summary["foreground_mean"]["Dice"])

@@ -1,6 +1,7 @@
 """``nnunet-lunet export-pruned``: the widths a pruning run reached, as a plans configuration to retrain from scratch."""
 
-HELP = "write the widths of a pruning run (final, or after step N) as a plans configuration to train from scratch"
+HELP = ("write the widths of a pruning run (final, after step N, or at a recorded level) as a plans configuration to "
+        "train from scratch")
 
 
 def add_parser(subparsers) -> None:
@@ -14,11 +15,14 @@ def add_parser(subparsers) -> None:
                                                                           "(default: nnUNetTrainerSTAMP)")
     p.add_argument("-p", "--plans", default="nnUNetPlans", help="plans of the run (default: nnUNetPlans)")
     p.add_argument("-f", "--fold", default="0", help="fold of the run (default: 0)")
-    p.add_argument("--step", type=int, default=None, help="pruning step to export (default: the last)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--step", type=int, default=None, help="pruning step to export (default: the last)")
+    which.add_argument("--level", type=float, default=None, help="pruning level to export, as the fraction of the "
+                       "original channels a gradual run recorded (e.g. 0.5; see the levels in its pruning_log.json)")
     p.add_argument("-o", "--output-plans", default=None, help="plans file to add the configuration to "
                                                               "(default: <plans>_pruned; created if missing)")
     p.add_argument("--name", default=None, help="configuration name (default: <configuration>_pruned_<trainer>"
-                                                "_f<fold>[_step<N>])")
+                                                "_f<fold>[_step<N> or _level<NN>])")
     p.add_argument("--overwrite", action="store_true", help="replace a configuration of the same name")
     p.set_defaults(func=run)
 
@@ -27,7 +31,7 @@ def run(args) -> int:
     from nnunet_lunet.pruning.export import export_pruned
 
     path, name, widths = export_pruned(args.dataset, args.configuration, args.trainer, args.plans, args.fold,
-                                       args.step, args.output_plans, args.name, args.overwrite)
+                                       args.step, args.output_plans, args.name, args.overwrite, args.level)
     print(f"wrote configuration {name} to {path}")
     print(f"widths: {widths}")
     plans_name = path.rsplit("/", 1)[-1][:-len(".json")]

@@ -17,7 +17,8 @@ from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.plans.variants import derived_configuration
 from nnunet_lunet.plans.writer import write_plans_with
 from nnunet_lunet.pruning.layer_widths import format_layer_widths
-from nnunet_lunet.pruning.pruning_log import LOG_JSON, read_log, widths_at_step
+from nnunet_lunet.pruning.pruning_log import LOG_JSON, read_log, widths_at_level, widths_at_step
+from nnunet_lunet.pruning.schedule import level_name
 
 
 def pruned_architecture(architecture: dict, layer_widths: dict, configuration: str) -> dict:
@@ -31,8 +32,11 @@ def pruned_architecture(architecture: dict, layer_widths: dict, configuration: s
 
 def export_pruned(dataset: str, configuration: str, trainer: str, plans_name: str, fold: str,
                   step: Optional[int], output_plans: Optional[str], name: Optional[str],
-                  overwrite: bool) -> Tuple[str, str, str]:
-    """Add the run's pruned configuration to ``output_plans``; returns (plans path, configuration name, widths)."""
+                  overwrite: bool, level: Optional[float] = None) -> Tuple[str, str, str]:
+    """Add the run's pruned configuration to ``output_plans``: the widths after ``step`` steps, at ``level`` (a
+    fraction the run recorded, e.g. 0.5), or (neither) the last; returns (plans path, configuration name, widths)."""
+    if step is not None and level is not None:
+        raise LUnetError("--step and --level both name the widths to export: pass one of them")
     dataset_name = resolve_dataset(dataset)
     run_folder = os.path.join(require_env("nnUNet_results"), dataset_name, f"{trainer}__{plans_name}__{configuration}",
                               f"fold_{fold}")
@@ -43,11 +47,12 @@ def export_pruned(dataset: str, configuration: str, trainer: str, plans_name: st
     if log is None:
         raise LUnetError(f"{run_folder} has no {LOG_JSON}: it is not a pruning run (train one with -tr "
                          f"nnUNetTrainerSTAMP)")
-    widths = widths_at_step(log, step, run_folder)
+    widths = widths_at_level(log, level, run_folder) if level is not None else widths_at_step(log, step, run_folder)
     plans = load_plans(dataset_name, plans_name)
     source = resolved_configuration(plans, configuration)
     architecture = pruned_architecture(source["architecture"], widths, configuration)
-    name = name or f"{configuration}_pruned_{trainer}_f{fold}" + (f"_step{step}" if step is not None else "")
+    suffix = f"_step{step}" if step is not None else f"_level{level_name(level)}" if level is not None else ""
+    name = name or f"{configuration}_pruned_{trainer}_f{fold}{suffix}"
     target = output_plans or f"{plans_name}_pruned"
     added = {name: derived_configuration(configuration, architecture)}
     path = plans_file(dataset_name, target)

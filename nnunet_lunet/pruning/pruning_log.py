@@ -4,15 +4,26 @@ Format (JSON)::
 
     {"criterion": "stamp", "schedule": {...}, "original_widths": {layer widths},
      "original_channels": int, "original_parameters": int,
-     "steps": [{"step": 1, "epoch": 5, "removed": 12, "removed_channels": {layer name: [indices removed]},
+     "steps": [{"step": 1, "epoch": 5, "iteration": 0, "removed": 12, "removed_channels": {layer name: [indices removed]},
                 "seconds": wall time of the step (scoring + choice + surgery), "layer_widths": {...},
                 "encoder_stage_widths": [mean conv width per encoder stage],
                 "decoder_stage_widths": [mean conv width per decoder stage],
                 "channels": int, "parameters": int,
                 "pseudo_dice": mean foreground pseudo-Dice of the epoch trained right after the step (null until then)},
-               ...]}
+               ...],
+     "levels": [{"level": 0.75, "epoch": 9, "step": 10, "layer_widths": {...}, "encoder_stage_widths": [...],
+                 "decoder_stage_widths": [...], "channels": int, "parameters": int,
+                 "pseudo_dice": mean foreground pseudo-Dice of the last epoch trained at the level,
+                 "validation_dice": nnU-Net's foreground mean Dice over the fold's validation cases (null on ranks
+                                    other than 0),
+                 "checkpoint": "checkpoint_level75.pth", "validation": "validation_level75"},
+                ...]}
 
 Step ``n`` is the network after ``n`` pruning steps; ``export-pruned --step n`` rebuilds it from ``layer_widths``.
+``iteration`` is the training iteration of ``epoch`` before which the step ran (0: at the epoch's start).
+``levels`` (gradual schedules only, ``schedule.GradualSchedule``): the network when training at a level ended, after
+``epoch`` epochs and ``step`` steps; its checkpoint and nnU-Net validation folder (``summary.json``) are in the fold
+folder; ``export-pruned --level 0.75`` rebuilds it.
 ``removed_channels`` are indices into the layer as it was just before the step (JSON only; the CSV has ``seconds``).
 ``pruning_seconds`` sums the steps' ``seconds``: the pruning overhead of the run.
 """
@@ -39,16 +50,25 @@ def stage_means(widths: LayerWidths) -> dict:
 def new_log(criterion: str, schedule: dict, original_widths: LayerWidths, original_parameters: int) -> dict:
     return {"criterion": criterion, "schedule": schedule, "original_widths": original_widths,
             "original_channels": count_channels(original_widths), "original_parameters": original_parameters,
-            **stage_means(original_widths), "steps": []}
+            **stage_means(original_widths), "steps": [], "levels": []}
 
 
 def step_record(step: int, epoch: int, decision: Mapping[str, Sequence[int]], widths: LayerWidths, parameters: int,
-                seconds: float) -> dict:
+                seconds: float, iteration: int = 0) -> dict:
     """The log entry of pruning step ``step``: ``decision`` removed, leaving ``widths``, in ``seconds``."""
-    return {"step": step, "epoch": epoch, "removed": decision_size(decision),
+    return {"step": step, "epoch": epoch, "iteration": iteration, "removed": decision_size(decision),
             "removed_channels": {name: sorted(int(i) for i in idxs) for name, idxs in decision.items() if idxs},
             "seconds": seconds, "layer_widths": widths, **stage_means(widths), "channels": count_channels(widths),
             "parameters": parameters, "pseudo_dice": None}
+
+
+def level_record(level: float, epoch: int, step: int, widths: LayerWidths, parameters: int,
+                 pseudo_dice: Optional[float], validation_dice: Optional[float], checkpoint: str,
+                 validation: str) -> dict:
+    """The log entry of a level whose training ended after ``epoch`` epochs and ``step`` pruning steps."""
+    return {"level": level, "epoch": epoch, "step": step, "layer_widths": widths, **stage_means(widths),
+            "channels": count_channels(widths), "parameters": parameters, "pseudo_dice": pseudo_dice,
+            "validation_dice": validation_dice, "checkpoint": checkpoint, "validation": validation}
 
 
 def pruning_seconds(log: dict) -> float:
@@ -95,3 +115,16 @@ def widths_at_step(log: dict, step: Optional[int], where: str) -> LayerWidths:
         if record["step"] == step:
             return record["layer_widths"]
     raise LUnetError(f"{where} has no pruning step {step}: available steps are 1..{steps[-1]['step']}")
+
+
+def widths_at_level(log: dict, level: float, where: str) -> LayerWidths:
+    """Layer widths the run recorded at ``level`` (a fraction, e.g. 0.5); LUnetError if it recorded no such level."""
+    levels = log.get("levels") or []
+    for record in levels:
+        if abs(record["level"] - level) < 1e-9:
+            return record["layer_widths"]
+    if not levels:
+        raise LUnetError(f"{where} recorded no pruning level (a run of a gradual schedule, e.g. -tr "
+                         f"nnUNetTrainerSTAMP_budget, records them): export a step with --step instead")
+    available = ", ".join(f"{r['level']:g}" for r in levels)
+    raise LUnetError(f"{where} has no pruning level {level:g}: its levels are {available}")

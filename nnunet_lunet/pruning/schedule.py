@@ -1,6 +1,7 @@
-"""When to prune and how much.
+"""When to prune and how much: a fixed schedule in epochs (``PruningSchedule``), and a gradual schedule through
+levels that is laid out over the run's budget (``GradualSchedule``).
 
-Rules:
+Fixed schedule (``PruningSchedule``; the pruning trainers' own and the ``_smoke`` ones):
 
 - Epochs are nnU-Net's 0-based epoch numbers; ``is_pruning_epoch(e)`` says whether epoch e has a pruning step
   (a trainer runs it at the start of epoch e). Epochs ``0 .. warmup_epochs-1`` never do, so ``warmup_epochs`` full
@@ -13,11 +14,37 @@ Rules:
 - Pruning stops once what remains (channels, or parameters with ``target_kind="parameters"``) is at most
   ``target_fraction`` of the original. With channels the last step is clipped so as not to go below the target; with
   parameters (which channels do not map to exactly) the last step may overshoot by up to one step.
+
+Gradual schedule (``GradualSchedule``; the ``_budget`` pruning trainers), for a run of E epochs of I iterations and
+levels l_1 > ... > l_n (fractions of the original prunable channels; default 75%, 50%, 25%):
+
+- Warm-up: the first W = max(1, floor(warmup_fraction x E + 1/2)) epochs train the unpruned net (default 20%).
+- The other E - W epochs form one segment per level: segment k (k = 1..n) is epochs [b_(k-1), b_k) with
+  b_k = W + floor(k (E - W) / n), so segments differ by at most one epoch and the last (the final stretch) is never
+  the shorter one.
+- A segment's first P_k = max(1, floor(prune_fraction x its epochs)) epochs prune (default half), the rest hold the
+  level: training at l_k's widths (STAMP's recovery epochs). Every segment needs at least one epoch of each, hence
+  E >= W + 2n (7 epochs for three levels).
+- Pruning epochs take S_k = min(steps_per_level, P_k x I) steps spread evenly over their P_k x I iterations: step j
+  (0-based) runs before training iteration floor(j P_k I / S_k) of the segment (counted from its first epoch).
+  Step j leaves ceil(f C) of the C original channels, f = l_(k-1) - (j + 1) (l_(k-1) - l_k) / S_k (l_0 = 1): a
+  fixed share (l_(k-1) - l_k) / S_k of the original channels per step, up to rounding (default 10 steps per level,
+  2.5% each), and the segment's last step lands on ceil(l_k C).
+- Level l_k is recorded when its training ends, just before the schedule goes below it: at the start of epoch b_k
+  (before that epoch's first step) for k < n, and at the end of training for the last level.
+- Resuming is exact: a position (epoch, iteration) has a fixed number of steps due (``steps_due``), and a trainer
+  takes the steps due that it has not taken, so a run continued from a checkpoint of epoch e takes the steps the
+  uninterrupted run takes from epoch e on. The layout depends on E and I only (not on the data or the widths).
+
+Example (the Hippocampus paper preset: E = 20 epochs of I = 25 iterations, defaults): warm-up epochs 0-3; 75%:
+10 steps in epochs 4-5 (one every 5 iterations), held in epochs 6-8, recorded at the start of epoch 9; 50%: 10 steps
+in epochs 9-10, held in 11-13, recorded at the start of epoch 14; 25%: 10 steps in epochs 14-16 (every 7-8
+iterations), held in 17-19, recorded at the end of training.
 """
 
 import math
 from dataclasses import dataclass
-from typing import Optional
+from typing import List, Optional, Tuple
 
 from torch import nn
 
@@ -133,3 +160,100 @@ def check_target_reachable(
             )
     else:
         raise ValueError(f"target_kind must be one of {TARGET_KINDS}, got {target_kind!r}")
+
+
+def round_half_up(x: float) -> int:
+    return math.floor(x + 0.5)
+
+
+def channels_at(fraction: float, original_channels: int) -> int:
+    """The channel count that keeps ``fraction`` of ``original_channels``: ``ceil(fraction * original)``."""
+    return math.ceil(fraction * original_channels - 1e-9)
+
+
+def level_name(level: float) -> str:
+    """``"75"`` for 0.75: the suffix of a level's files (``checkpoint_level75.pth``, ``validation_level75``)."""
+    return f"{round_half_up(level * 100)}"
+
+
+@dataclass(frozen=True)
+class GradualStep:
+    """Pruning step ``index`` (0-based over the run) of level ``level_index``: before iteration ``iteration`` of
+    epoch ``epoch`` it prunes down to ``fraction`` of the original channels."""
+
+    index: int
+    level_index: int
+    epoch: int
+    iteration: int
+    fraction: float
+
+
+@dataclass(frozen=True)
+class GradualSchedule:
+    """See the module docstring. ``levels`` are what REMAINS of the original channels, in decreasing order."""
+
+    epochs: int
+    iterations_per_epoch: int
+    levels: Tuple[float, ...] = (0.75, 0.5, 0.25)
+    warmup_fraction: float = 0.2
+    prune_fraction: float = 0.5
+    steps_per_level: int = 10
+
+    def __post_init__(self):
+        object.__setattr__(self, "levels", tuple(float(level) for level in self.levels))
+        for name in ("epochs", "iterations_per_epoch", "steps_per_level"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if not self.levels or any(not 0 < level < 1 for level in self.levels) or \
+                list(self.levels) != sorted(set(self.levels), reverse=True):
+            raise ValueError(f"levels must be distinct fractions in (0, 1) in decreasing order, got {self.levels!r}")
+        if not 0 <= self.warmup_fraction < 1:
+            raise ValueError(f"warmup_fraction must be in [0, 1), got {self.warmup_fraction!r}")
+        if not 0 < self.prune_fraction < 1:
+            raise ValueError(f"prune_fraction must be in (0, 1), got {self.prune_fraction!r}")
+        needed = self.warmup_epochs + 2 * len(self.levels)
+        if self.epochs < needed:
+            raise ValueError(f"a gradual schedule through {len(self.levels)} levels needs at least {needed} epochs "
+                             f"({self.warmup_epochs} of warm-up, then per level one that prunes and one that holds "
+                             f"it); this run has {self.epochs}: train more epochs (NNUNET_LUNET_EPOCHS)")
+
+    @property
+    def warmup_epochs(self) -> int:
+        return max(1, round_half_up(self.warmup_fraction * self.epochs))
+
+    def segment_bounds(self) -> List[int]:
+        """``[b_0, ..., b_n]``: level k's segment is epochs ``[b_(k-1), b_k)``; b_0 ends the warm-up, b_n = epochs."""
+        w, n = self.warmup_epochs, len(self.levels)
+        return [w + (k * (self.epochs - w)) // n for k in range(n + 1)]
+
+    def pruning_epochs(self, level_index: int) -> int:
+        """P_k: how many of the (0-based) level's segment epochs prune; the others hold the level."""
+        bounds = self.segment_bounds()
+        return max(1, math.floor(self.prune_fraction * (bounds[level_index + 1] - bounds[level_index])))
+
+    def steps(self) -> List[GradualStep]:
+        """Every pruning step of the run, in order."""
+        bounds, previous, out = self.segment_bounds(), 1.0, []
+        for k, level in enumerate(self.levels):
+            span = self.pruning_epochs(k) * self.iterations_per_epoch
+            n_steps = min(self.steps_per_level, span)
+            for j in range(n_steps):
+                at = bounds[k] * self.iterations_per_epoch + (j * span) // n_steps
+                fraction = previous - (j + 1) * (previous - level) / n_steps
+                out.append(GradualStep(len(out), k, at // self.iterations_per_epoch, at % self.iterations_per_epoch,
+                                       level if j == n_steps - 1 else fraction))
+            previous = level
+        return out
+
+    def steps_due(self, epoch: int, iteration: int) -> int:
+        """How many steps have run before training iteration ``iteration`` of ``epoch`` (that one's steps included)."""
+        return sum(1 for s in self.steps() if (s.epoch, s.iteration) <= (epoch, iteration))
+
+    def level_epochs(self) -> List[int]:
+        """For each level, the epoch at whose start it is recorded (``epochs``: at the end of training)."""
+        return self.segment_bounds()[1:]
+
+    def levels_recorded_at(self, epoch: int) -> List[int]:
+        """Indices of the levels recorded at the start of ``epoch`` (``epoch == epochs``: the end of training)."""
+        return [k for k, at in enumerate(self.level_epochs()) if at == epoch]
