@@ -57,6 +57,7 @@ class CompareSettings:
     test_images: Optional[str] = None
     test_labels: Optional[str] = None
     command_line: str = ""
+    rerun_hint: str = "run the same command again with --c"  # what a user does after a failed training
 
 
 @dataclass
@@ -289,7 +290,7 @@ def run_compare(settings: CompareSettings) -> str:
     os.makedirs(plan.output, exist_ok=True)
     _write_record(plan, settings)
     options = TrainOptions(plan.dataset, settings.budget, settings.device, settings.lanes,
-                           os.path.join(plan.output, "logs"), settings.disable_tta)
+                           os.path.join(plan.output, "logs"), settings.disable_tta, settings.rerun_hint)
     todo = [j for j in plan.jobs if state(j) != "finished"]
     for job in plan.jobs:
         if job not in todo:

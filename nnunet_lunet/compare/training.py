@@ -32,6 +32,7 @@ class TrainOptions:
     lanes: int
     logs: str
     disable_tta: bool
+    rerun_hint: str = "run the same command again with --c"
 
 
 def script(name: str) -> str:
@@ -98,5 +99,5 @@ def train_jobs(jobs: Sequence[Job], options: TrainOptions) -> None:
                       file=sys.stderr, flush=True)
     if failed:
         names = "; ".join(f"{j.name} (exit {code}, log {log_path(j, options)})" for j, code in failed)
-        raise LUnetError(f"{len(failed)} training(s) did not finish: {names}. Fix the cause and run the same command "
-                         f"again with --c: finished runs are kept, interrupted ones continue")
+        raise LUnetError(f"{len(failed)} training(s) did not finish: {names}. Fix the cause and {options.rerun_hint}: "
+                         f"finished runs are kept, interrupted ones continue")
