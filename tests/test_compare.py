@@ -1,9 +1,9 @@
 """``nnunet-lunet compare`` end to end on the session's generated, planned dataset with the smoke budget.
 
 A two-fold, two-model comparison (LUnet16 and LUnet8: the thin rows, a few seconds per smoke epoch) into a private
-``nnUNet_results``: the first call is interrupted by killing the second training's ``nnUNetv2_train`` mid-run; then
-one finished run loses its validation summary (it must continue from its final checkpoint, not retrain) and another
-its checkpoint (zero bytes: not trained, so it is trained again). The rerun refuses to continue without ``--c``, then
+``nnUNet_results``, trained fold by fold: the first call is interrupted by killing the second training's
+``nnUNetv2_train`` (LUnet8 on fold 0) mid-run; then one finished run loses its validation summary (it must continue
+from its final checkpoint, not retrain) and another its checkpoint (zero bytes: not trained, so it is trained again). The rerun refuses to continue without ``--c``, then
 finishes with ``--c`` without retraining the untouched finished run, benchmarks all four runs and copies their small
 outputs; a third call trains and measures nothing. Each refusal gives one ``error:`` line and writes nothing.
 """
@@ -32,9 +32,9 @@ def _env(planned_dataset, tmp_path):
     return dict(planned_dataset.env, nnUNet_results=str(results))
 
 
-def _command(planned_dataset, out, *extra):
-    return ["nnunet-lunet", "compare", "-d", planned_dataset.dataset_id, "-c", "3d_fullres", *ROWS, "-f", 0, 1, *SMOKE,
-            "-o", out, "--repeats", 1, "--disable-tta", "-device", "cpu", *extra]
+def _command(planned_dataset, out, *extra, folds=(0, 1)):
+    return ["nnunet-lunet", "compare", "-d", planned_dataset.dataset_id, "-c", "3d_fullres", *ROWS, "-f", *folds,
+            *SMOKE, "-o", out, "--repeats", 1, "--disable-tta", "-device", "cpu", *extra]
 
 
 def _fold(env, planned_dataset, width, fold):
@@ -105,16 +105,16 @@ def _snapshot(*folders) -> dict:
 def test_compare_resumes_after_a_killed_training(planned_dataset, tmp_path):
     env, out = _env(planned_dataset, tmp_path), tmp_path / "out"
     folds = {(w, f): _fold(env, planned_dataset, w, f) for w in (16, 8) for f in (0, 1)}
-    first = _run_and_kill_second_training(_command(planned_dataset, out), env, folds[(16, 1)])
+    first = _run_and_kill_second_training(_command(planned_dataset, out), env, folds[(8, 0)])
     assert first.returncode == 2 and "1 training(s) did not finish" in first.stderr, first.stderr
-    assert not os.path.exists(os.path.join(folds[(16, 1)], "checkpoint_final.pth"))  # killed mid-run
-    for key in ((16, 0), (8, 0), (8, 1)):  # the others went on
+    assert not os.path.exists(os.path.join(folds[(8, 0)], "checkpoint_final.pth"))  # killed mid-run
+    for key in ((16, 0), (16, 1), (8, 1)):  # the others went on
         assert os.path.isfile(os.path.join(folds[key], "validation", "summary.json")), key
 
     untouched = os.path.getmtime(os.path.join(folds[(16, 0)], "checkpoint_final.pth"))
-    os.remove(os.path.join(folds[(8, 0)], "validation", "summary.json"))  # stopped before its final validation
+    os.remove(os.path.join(folds[(16, 1)], "validation", "summary.json"))  # stopped before its final validation
     open(os.path.join(folds[(8, 1)], "checkpoint_final.pth"), "w").close()  # a checkpoint that does not load
-    logs_before = set(os.listdir(folds[(8, 0)]))
+    logs_before = set(os.listdir(folds[(16, 1)]))
 
     refused = run(_command(planned_dataset, out), env, check=False)
     assert "pass --c to continue them" in _single_error(refused)
@@ -124,10 +124,10 @@ def test_compare_resumes_after_a_killed_training(planned_dataset, tmp_path):
     for label in ("LUnet16 fold 1", "LUnet8 fold 0", "LUnet8 fold 1"):
         assert f"[compare] continuing {label}" in second.stdout, second.stdout
     assert os.path.getmtime(os.path.join(folds[(16, 0)], "checkpoint_final.pth")) == untouched
-    # LUnet8 fold 0 continued from its final checkpoint: its new training log trained no epoch
-    new_logs = [n for n in set(os.listdir(folds[(8, 0)])) - logs_before if n.startswith("training_log_")]
+    # LUnet16 fold 1 continued from its final checkpoint: its new training log trained no epoch
+    new_logs = [n for n in set(os.listdir(folds[(16, 1)])) - logs_before if n.startswith("training_log_")]
     assert len(new_logs) == 1
-    with open(os.path.join(folds[(8, 0)], new_logs[0])) as f:
+    with open(os.path.join(folds[(16, 1)], new_logs[0])) as f:
         assert "Epoch 0" not in f.read()
     # LUnet8 fold 1's empty checkpoint was set aside and the run trained again
     assert os.path.getsize(os.path.join(folds[(8, 1)], "checkpoint_final.pth")) > 0
@@ -185,3 +185,14 @@ def test_compare_refuses_an_unplanned_or_partly_preprocessed_dataset(planned_dat
     result = run(_command(planned_dataset, tmp_path / "out"), env, check=False)
     assert "is not completely preprocessed" in _single_error(result)
     assert not (tmp_path / "out").exists() and _snapshot(pre, env["nnUNet_results"]) == before
+
+
+def test_compare_leaves_a_run_locked_by_another_process_to_it(planned_dataset, tmp_path):
+    env, out = _env(planned_dataset, tmp_path), tmp_path / "out"
+    for width in (16, 8):  # as a bash lane of the Hippocampus scripts holds its job
+        lock = tmp_path / "results" / ".lanes" / f"{TRAINER}__{PLANS}__3d_fullres_lunet{width}__f0"
+        lock.mkdir(parents=True)
+        (lock / "lane").write_text("a\n")
+    result = run(_command(planned_dataset, out, folds=(0,)), env, check=False)
+    assert "2 run(s) are being trained by another process" in _single_error(result)
+    assert not os.path.exists(_fold(env, planned_dataset, 16, 0))  # not trained here

@@ -8,7 +8,8 @@ Steps (``check`` first, so that bad input is refused with nothing written):
    budget must be this one: ``runs.check_budget``; an interrupted one needs ``--c``);
 2. the comparison's plans: width variants it lacks are written (``plans.write_compare_plans``); nnU-Net's 5-fold
    split is written when missing (as nnU-Net would, up front so that parallel lanes do not race to write it);
-3. training: every width and pruning row on every fold that is not finished (``training``); finished runs are kept;
+3. training: every width and pruning row on every fold that is not finished, fold by fold (``training``); finished
+   runs are kept;
 4. retrain rows: the widths each pruning run reached at the row's level, exported (``nnunet-lunet export-pruned
    --level``) into ``<plans>_pruned`` and trained from scratch;
 5. the benchmark (``nnunet_lunet.benchmark.run_benchmark``) over exactly these models and folds, the default network
@@ -131,9 +132,10 @@ def _retrain_configuration(configuration: str, row: Row, fold: int) -> str:
 
 
 def _jobs(rows: Sequence[Row], folds: Sequence[int], results: str, plans: str, configuration: str):
+    """Fold by fold (every row on the first fold, then the next), so that an interrupted comparison has whole folds."""
     jobs, retrain = [], []
-    for row in rows:
-        for fold in folds:
+    for fold in folds:
+        for row in rows:
             if row.kind == "retrain":
                 retrain.append(make_job(results, row, fold, plans + PRUNED_SUFFIX,
                                         _retrain_configuration(configuration, row, fold)))

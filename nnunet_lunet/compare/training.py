@@ -9,11 +9,16 @@ Rules:
   that nnU-Net continues from one that does, or starts the run over when none does (it says so in the log).
 - ``lanes`` jobs run at once; with more than one lane each training gets one torch thread (``NNUNET_LUNET_THREADS``,
   unless set): on a shared CPU one thread per run is several times faster than threads waiting for each other.
+- A job is taken by creating its lock folder ``$nnUNet_results/.lanes/<model>__f<fold>`` (``mkdir`` is atomic; the
+  bash lanes of ``benchmarks/hippocampus/paper`` used the same names), holding ``compare <pid>``; a lock of a
+  process that no longer runs is taken over; a job locked by another running process (or by anything else) is left
+  to it and reported at the end. The lock is removed when the job ends.
 - A failed job does not stop the others; ``train_jobs`` raises one LUnetError naming the failed jobs and their logs
   at the end. ``[compare] training ... (pid N)`` is printed when a job starts.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -75,14 +80,58 @@ def _start(job: Job, options: TrainOptions, env: Dict[str, str]) -> Tuple[subpro
     return process, log
 
 
+def lock_folder(job: Job) -> str:
+    results = os.path.dirname(os.path.dirname(os.path.dirname(job.folder)))
+    return os.path.join(results, ".lanes", f"{job.model}__f{job.fold}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def take_lock(job: Job) -> bool:
+    """Whether this process now holds the job's lock (module rules)."""
+    folder = lock_folder(job)
+    os.makedirs(os.path.dirname(folder), exist_ok=True)
+    owner = os.path.join(folder, "lane")
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        try:
+            with open(owner) as f:
+                words = f.read().split()
+        except OSError:
+            words = []
+        if not (len(words) == 2 and words[0] == "compare" and words[1].isdigit() and not _alive(int(words[1]))):
+            return False
+    with open(owner, "w") as f:
+        f.write(f"compare {os.getpid()}\n")
+    return True
+
+
+def release_lock(job: Job) -> None:
+    shutil.rmtree(lock_folder(job), ignore_errors=True)
+
+
 def train_jobs(jobs: Sequence[Job], options: TrainOptions) -> None:
-    """Train ``jobs`` (module rules); LUnetError at the end if any failed."""
+    """Train ``jobs`` (module rules); LUnetError at the end if any failed or is locked by another process."""
     os.makedirs(options.logs, exist_ok=True)
     env = train_environment(options)
-    pending, running, failed = list(jobs), [], []
+    pending, running, failed, locked = list(jobs), [], [], []
     while pending or running:
         while pending and len(running) < options.lanes:
             job = pending.pop(0)
+            if not take_lock(job):
+                locked.append(job)
+                print(f"[compare] {job.name} is being trained by another process ({lock_folder(job)}): left to it",
+                      flush=True)
+                continue
             running.append((job,) + _start(job, options, env))
         time.sleep(0.5)
         for entry in list(running):
@@ -91,6 +140,7 @@ def train_jobs(jobs: Sequence[Job], options: TrainOptions) -> None:
                 continue
             running.remove(entry)
             log.close()
+            release_lock(job)
             if process.returncode == 0 and state(job) == "finished":
                 print(f"[compare] finished {job.name}", flush=True)
             else:
@@ -101,3 +151,7 @@ def train_jobs(jobs: Sequence[Job], options: TrainOptions) -> None:
         names = "; ".join(f"{j.name} (exit {code}, log {log_path(j, options)})" for j, code in failed)
         raise LUnetError(f"{len(failed)} training(s) did not finish: {names}. Fix the cause and {options.rerun_hint}: "
                          f"finished runs are kept, interrupted ones continue")
+    if locked:
+        raise LUnetError(f"{len(locked)} run(s) are being trained by another process, e.g. {locked[0].folder} (lock "
+                         f"{lock_folder(locked[0])}): run the same command again when it has finished; if no process "
+                         f"trains it, remove that lock folder")
