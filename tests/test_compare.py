@@ -1,11 +1,13 @@
-"""``nnunet-lunet compare`` end to end on the session's generated, planned dataset with the smoke budget.
+"""``nnunet-lunet compare`` end to end on the test run's generated, planned dataset with the smoke budget.
 
 A two-fold, two-model comparison (LUnet16 and LUnet8: the thin rows, a few seconds per smoke epoch) into a private
 ``nnUNet_results``, trained fold by fold: the first call is interrupted by killing the second training's
 ``nnUNetv2_train`` (LUnet8 on fold 0) mid-run; then one finished run loses its validation summary (it must continue
-from its final checkpoint, not retrain) and another its checkpoint (zero bytes: not trained, so it is trained again). The rerun refuses to continue without ``--c``, then
-finishes with ``--c`` without retraining the untouched finished run, benchmarks all four runs and copies their small
-outputs; a third call trains and measures nothing. Each refusal gives one ``error:`` line and writes nothing.
+from its final checkpoint, not retrain) and another its checkpoint (zero bytes: not trained, so it is trained again).
+The rerun refuses to continue without ``--c``, then finishes with ``--c`` without retraining the untouched finished
+run, benchmarks all four runs and copies their small outputs; a third call trains and measures nothing, and a fourth
+with another budget is refused. Each refusal gives one ``error:`` line and writes nothing; a run locked by another
+process (a lane) is left to it.
 """
 
 import csv
