@@ -150,7 +150,8 @@ def compare_settings(settings: DemoSettings, dataset_name: str, command_line: st
     """Step 2 as ``compare``'s settings: the small preset at batch 2 on the CPU, into the workdir."""
     from nnunet_lunet.compare.runner import CompareSettings
     from nnunet_lunet.compare.runs import Budget
-    raw = os.path.join(os.environ["nnUNet_raw"], dataset_name)
+    from nnunet_lunet.datasets import require_env
+    raw = os.path.join(require_env("nnUNet_raw"), dataset_name)
     test_images, test_labels = os.path.join(raw, "imagesTs"), os.path.join(raw, "labelsTs")
     held_out = os.path.isdir(test_images) and os.path.isdir(test_labels)
     return CompareSettings(dataset=dataset_name, configuration=settings.configuration, preset=DEMO_PRESET,
