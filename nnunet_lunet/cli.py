@@ -20,7 +20,8 @@ from typing import List, Optional
 from nnunet_lunet import __version__
 from nnunet_lunet.errors import LUnetError
 
-COMMANDS = ["make_dataset", "plan", "summary", "export_pruned", "export_onnx", "predict", "benchmark", "demo"]
+COMMANDS = ["make_dataset", "plan", "summary", "export_pruned", "export_onnx", "predict", "benchmark", "compare",
+            "demo"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,14 +1,19 @@
-"""``nnunet-lunet demo``: the main job, from the shipped MSD Hippocampus subset (or your dataset) to a benchmark."""
+"""``nnunet-lunet demo``: the main job, ``compare --preset small`` on the shipped MSD Hippocampus subset (or yours)."""
+
+import shlex
+import sys
 
 HELP = ("train nnU-Net's default network, LUnet16, LUnet8, the U-Net of LUnet16's size and a STAMP run with one "
-        "recipe and one short CPU budget, and benchmark them")
+        "recipe and one short CPU budget, and benchmark them (nnunet-lunet compare --preset small)")
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("demo", help=HELP, description=HELP + ". By default on 24 + 16 held-out cases of MSD "
-                              "Hippocampus shipped with the package, with all nnU-Net folders under --workdir.")
-    p.add_argument("--workdir", default="lunet_demo", help="folder for logs, the benchmark and (without --dataset) "
-                                                           "nnU-Net's folders (default: lunet_demo)")
+                              "Hippocampus shipped with the package, with all nnU-Net folders under --workdir. "
+                              "Run it again after an interruption: finished models are kept, interrupted ones "
+                              "continue, an unfinished benchmark is run again.")
+    p.add_argument("--workdir", default="lunet_demo", help="folder for the benchmark, logs, copies of the runs' small "
+                   "outputs and (without --dataset) nnU-Net's folders (default: lunet_demo)")
     source = p.add_mutually_exclusive_group()
     source.add_argument("--dataset", default=None, help="use this planned and preprocessed nnU-Net dataset (id or "
                                                         "name) from your nnUNet_* folders instead")
@@ -21,22 +26,18 @@ def add_parser(subparsers) -> None:
     p.add_argument("--iterations", type=int, default=25, help="training iterations per epoch (default: 25)")
     p.add_argument("--val-iterations", type=int, default=5, help="validation iterations per epoch (default: 5)")
     p.add_argument("--repeats", type=int, default=3, help="timed repeats per latency measurement (default: 3)")
-    p.add_argument("--overwrite", action="store_true", help="retrain models trained with another budget and "
-                                                            "replace an existing benchmark folder and demo plans")
+    p.add_argument("--rows", nargs="+", default=None, metavar="KEY", help="only these models: default lunet16 lunet8 "
+                   "unet_as_lunet16 stamp (default: all)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from nnunet_lunet.demo import Budget, DemoSettings, run_demo
-    from nnunet_lunet.errors import LUnetError
+    from nnunet_lunet.demo import DemoSettings, run_demo
 
-    for name in ("epochs", "iterations", "val_iterations", "repeats"):
-        if getattr(args, name) < 1:
-            raise LUnetError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     settings = DemoSettings(workdir=args.workdir, dataset=args.dataset, synthetic=args.synthetic,
-                            configuration=args.configuration, fold=args.fold, plans=args.plans,
-                            budget=Budget(args.epochs, args.iterations, args.val_iterations),
-                            overwrite=args.overwrite, repeats=args.repeats)
-    folder = run_demo(settings)
+                            configuration=args.configuration, fold=args.fold, plans=args.plans, epochs=args.epochs,
+                            iterations=args.iterations, val_iterations=args.val_iterations, repeats=args.repeats,
+                            rows=args.rows)
+    folder = run_demo(settings, shlex.join(["nnunet-lunet"] + sys.argv[1:]))
     print(f"[demo] done: table and plots in {folder}")
     return 0
