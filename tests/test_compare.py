@@ -3,7 +3,8 @@
 A two-fold, two-model comparison (LUnet16 and LUnet8: the thin rows, a few seconds per smoke epoch) into a private
 ``nnUNet_results``, trained fold by fold: the first call is interrupted by killing the second training's
 ``nnUNetv2_train`` (LUnet8 on fold 0) mid-run; then one finished run loses its validation summary (it must continue
-from its final checkpoint, not retrain) and another its checkpoint (zero bytes: not trained, so it is trained again).
+from its final checkpoint, not retrain) and another its final checkpoint (zero bytes: not trained; it is set aside
+and the run continues from the checkpoint nnU-Net finds next, or starts over).
 The rerun refuses to continue without ``--c``, then finishes with ``--c`` without retraining the untouched finished
 run, benchmarks all four runs and copies their small outputs; a third call trains and measures nothing, and a fourth
 with another budget is refused. Each refusal gives one ``error:`` line and writes nothing; a run locked by another
@@ -131,7 +132,7 @@ def test_compare_resumes_after_a_killed_training(planned_dataset, tmp_path):
     assert len(new_logs) == 1
     with open(os.path.join(folds[(16, 1)], new_logs[0])) as f:
         assert "Epoch 0" not in f.read()
-    # LUnet8 fold 1's empty checkpoint was set aside and the run trained again
+    # LUnet8 fold 1's empty checkpoint was set aside and the run trained to a new one
     assert os.path.getsize(os.path.join(folds[(8, 1)], "checkpoint_final.pth")) > 0
     assert os.path.isfile(os.path.join(folds[(8, 1)], "checkpoint_final.pth.unloadable"))
 
