@@ -1,8 +1,8 @@
 """A finished run's small outputs, copied for committing: ``<out>/runs/<model>/fold_N/``.
 
 What is copied (no checkpoints): ``validation/summary.json`` as ``summary.json``, each pruning level's
-``validation_level<L>/summary.json`` as ``summary_level<L>.json``, ``debug.json``, ``pruning_log.json``,
-``progress.png`` and nnU-Net's ``training_log_*.txt``. Copies replace earlier copies of the same files; nothing else in
+``validation_level<L>/summary.json`` as ``summary_level<L>.json``, ``debug.json``, ``pruning_log.json`` and
+nnU-Net's ``training_log_*.txt`` (not ``progress.png``: half a megabyte a run, and the log holds its numbers). Copies replace earlier copies of the same files; nothing else in
 the folder is touched.
 """
 
@@ -13,7 +13,7 @@ from typing import Sequence
 
 from nnunet_lunet.compare.runs import Job
 
-SMALL_FILES = ("debug.json", "pruning_log.json", "progress.png")
+SMALL_FILES = ("debug.json", "pruning_log.json")
 
 
 def copy_small_outputs(job: Job, runs: str) -> str:
