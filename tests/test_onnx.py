@@ -72,6 +72,8 @@ def test_export_writes_the_model_folder_with_parity(exported, planned_dataset):
     assert record["trainer"] == LUNET16 and record["configuration"] == "3d_fullres" and record["fold"] == "0"
     assert record["plans"] == "nnUNetPlans" and record["checkpoint"] == "checkpoint_final.pth"
     assert 0.0 <= record["parity_max_abs_diff"] < 1e-3 and record["parity_tolerance"] == 1e-3
+    assert record["parity_relative_diff"] == record["parity_max_abs_diff"] / record["parity_logit_scale"]
+    assert record["parity_max_probability_diff"] < 1e-3 and record["parity_argmax_differ_beyond_ties"] == 0
     assert record["parity_patch"].startswith("preprocessed case ")  # the fixture's data is preprocessed
     assert record["opset"] >= 17 and {"torch", "onnx", "onnxruntime"} <= set(record["versions"])
     assert record["inference_allowed_mirroring_axes"] == [0, 1, 2]

@@ -7,8 +7,9 @@ Rules:
   checkpoint, deep supervision off, pruned networks at their trained widths).
 - Checked before anything is written, each with one ``LUnetError``: the dataset, the run folder, the fold, the
   checkpoint, the output (an existing ``output`` needs ``overwrite``), the tolerance (>= 0).
-- Parity (``parity``): PyTorch vs ONNX Runtime on one patch; above ``tolerance`` (default 1e-3) the export is
-  refused. Everything is written to a temporary folder beside ``output`` and moved into place only when parity
+- Parity (``parity``): PyTorch vs ONNX Runtime on one patch, judged relative to the logits' scale and on the
+  softmax probabilities and argmax that prediction uses; a relative difference above ``tolerance`` (default 1e-3), or
+  what ``parity.refusal`` names, refuses the export. The figures go to ``export.json``. Everything is written to a temporary folder beside ``output`` and moved into place only when parity
   holds, so a refused or failed export leaves nothing at ``output`` (and, with ``overwrite``, the old folder
   untouched).
 - The folder's layout: ``model_folder``.
@@ -22,11 +23,9 @@ from typing import Optional
 
 from nnunet_lunet.deploy.model_folder import (DATASET_FILE, ONNX_FILE, PLANS_FILE, ExportRecord, reduced_checkpoint,
                                               write_record)
+from nnunet_lunet.deploy.parity import PARITY_TOLERANCE
 from nnunet_lunet.errors import LUnetError
 
-# Largest absolute logit difference between PyTorch and the exported graph that export-onnx accepts (module rules).
-# Here, not in ``parity``, which imports torch: the command line's parser shows it.
-PARITY_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True)
@@ -89,8 +88,8 @@ def _write_folder(request: ExportRequest, run: ExportedRun, folder: str) -> Expo
     import torch
 
     from nnunet_lunet.benchmark.trained_network import load_predictor, network_input, trained_network
-    from nnunet_lunet.deploy.onnx_graph import OPSET, export_graph, ort_session, spatial_divisor
-    from nnunet_lunet.deploy.parity import max_abs_diff, parity_patch, preprocessed_data_folder
+    from nnunet_lunet.deploy.onnx_graph import OPSET, export_graph, ort_session, run_session, spatial_divisor
+    from nnunet_lunet.deploy.parity import graph_parity, parity_patch, preprocessed_data_folder, refusal
 
     cpu = torch.device("cpu")
     predictor = load_predictor(run.model_folder, request.fold, request.checkpoint, cpu)
@@ -101,11 +100,13 @@ def _write_folder(request: ExportRequest, run: ExportedRun, folder: str) -> Expo
         shape.in_channels, shape.patch_size)
     onnx_path = os.path.join(folder, ONNX_FILE)
     export_graph(network, torch.from_numpy(patch), onnx_path)
-    diff = max_abs_diff(network, ort_session(onnx_path), patch)
-    if not diff <= request.tolerance:
-        raise LUnetError(f"parity check failed: PyTorch and ONNX Runtime logits differ by up to {diff:.3g} on the "
-                         f"{patch_source} (tolerance {request.tolerance:g}); nothing was written. Check that "
-                         f"onnx/onnxruntime match torch (pip install -U onnx onnxruntime) and report the network")
+    session = ort_session(onnx_path)
+    parity = graph_parity(network, lambda x: run_session(session, x), patch)
+    reason = refusal(parity, request.tolerance)
+    if reason:
+        raise LUnetError(f"parity check failed: PyTorch vs ONNX Runtime on the {patch_source}: {reason}; nothing "
+                         f"was written. Check that onnx/onnxruntime match torch (pip install -U onnx onnxruntime) "
+                         f"and report the network")
     for name in (PLANS_FILE, DATASET_FILE):
         shutil.copyfile(os.path.join(run.model_folder, name), os.path.join(folder, name))
     checkpoint = torch.load(run.checkpoint_file, map_location="cpu", weights_only=False)
@@ -116,8 +117,11 @@ def _write_folder(request: ExportRequest, run: ExportedRun, folder: str) -> Expo
         inference_allowed_mirroring_axes=None if axes is None else [int(a) for a in axes],
         input_channels=shape.in_channels, output_channels=int(predictor.label_manager.num_segmentation_heads),
         patch_size=list(shape.patch_size), spatial_divisor=list(spatial_divisor(network, len(shape.patch_size))),
-        parity_max_abs_diff=diff, parity_tolerance=request.tolerance, parity_patch=patch_source, opset=OPSET,
-        versions=_versions())
+        parity_max_abs_diff=parity.max_abs_diff, parity_tolerance=request.tolerance, parity_patch=patch_source,
+        opset=OPSET, versions=_versions(), parity_logit_scale=parity.logit_scale,
+        parity_relative_diff=parity.relative_diff, parity_max_probability_diff=parity.max_probability_diff,
+        parity_argmax_differ_share=parity.argmax_differ_share,
+        parity_argmax_differ_beyond_ties=parity.argmax_differ_beyond_ties)
     os.makedirs(os.path.join(folder, f"fold_{record.fold}"))
     torch.save(reduced_checkpoint(checkpoint), os.path.join(folder, record.checkpoint_path))
     write_record(record, folder)
