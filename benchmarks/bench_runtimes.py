@@ -2,7 +2,7 @@
 
     python benchmarks/bench_runtimes.py --plans-file $nnUNet_preprocessed/Dataset004_Hippocampus/nnUNetPlans.json \
         -c 3d_fullres [--widths 32 16 8] [--scales] [--model-folder EXPORT_DIR ...] [--threads 2] [--repeats 13]
-        [--warmup 2] [--runtimes torch_eager torch_channels_last ort_basic ort_extended ort_all openvino openvino_bf16]
+        [--warmup 2] [--runtimes torch_eager torch_channels_last ort_basic ort_extended ort_all openvino openvino-bf16]
         [--csv runtimes.csv]
 
 Rules:
@@ -11,12 +11,12 @@ Rules:
   ``benchmarks/bench_networks.py`` builds them (same patch size for all), deep supervision off; plus, for every
   ``--model-folder`` (a folder written by ``nnunet-lunet export-onnx``, e.g. a pruned model), that trained network
   (PyTorch from the folder's checkpoint, ONNX Runtime from its ``model.onnx``).
-- Runtimes (``--runtimes``, default all but ``torch_compile``; ``openvino*`` only where they can run,
-  ``deploy.graph_runtimes.available_runtimes``):
-  ``torch_eager``; ``torch_channels_last`` (weights and input in channels-last memory format);
-  ``torch_compile`` (``torch.compile``, default mode; compiled during the warm-up); ``ort_<level>``: ONNX Runtime's
-  CPU provider with graph optimisation level ``disable``/``basic``/``extended``/``all``; ``openvino``: OpenVINO's
-  CPU plugin reading the same ONNX file; ``openvino_bf16``: the same at bfloat16 precision (CPUs with native bf16).
+- Runtimes (``--runtimes``, default all but ``torch_compile``): ``torch_eager``; ``torch_channels_last`` (weights
+  and input in channels-last memory format); ``torch_compile`` (``torch.compile``, default mode; compiled during the
+  warm-up); ``ort_<level>``: ONNX Runtime's CPU provider with graph optimisation level
+  ``disable``/``basic``/``extended``/``all``; and every other graph runtime of the registry
+  (``deploy.graph_runtimes.RUNTIMES``, by its name: ``openvino``, ``openvino-bf16``, ...), only where it can run
+  (``available_runtimes``). ``openvino_bf16``, the former spelling, is read as ``openvino-bf16``.
 - One patch of the plan's patch size, batch 1, standard normal, no grad. Every runtime of every network gets
   ``--warmup`` untimed runs, then the timed runs are interleaved (every cell once per round, in a new shuffled order
   each round: ``nnunet_lunet.benchmark.latency.time_interleaved``) ``--repeats`` times, so that a drift of the
@@ -39,13 +39,15 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_networks import candidates, load_plans_and_dataset  # noqa: E402
-from nnunet_lunet.deploy.graph_runtimes import available_runtimes  # noqa: E402
+from nnunet_lunet.deploy.graph_runtimes import GRAPH_RUNTIMES, available_runtimes  # noqa: E402
 
 ORT_LEVELS = ("disable", "basic", "extended", "all")
-RUNTIMES = ("torch_eager", "torch_channels_last", "torch_compile") + tuple(f"ort_{lv}" for lv in ORT_LEVELS) + (
-    "openvino", "openvino_bf16")
-DEFAULT_RUNTIMES = ("torch_eager", "torch_channels_last", "ort_basic", "ort_extended", "ort_all", "openvino",
-                    "openvino_bf16")
+# the registry's graph runtimes but ONNX Runtime, which is timed at each optimisation level instead
+OTHER_GRAPH_RUNTIMES = tuple(r for r in GRAPH_RUNTIMES if r != "onnxruntime")
+RUNTIMES = ("torch_eager", "torch_channels_last", "torch_compile") + tuple(
+    f"ort_{lv}" for lv in ORT_LEVELS) + OTHER_GRAPH_RUNTIMES
+DEFAULT_RUNTIMES = tuple(r for r in RUNTIMES if r not in ("torch_compile", "ort_disable"))
+ALIASES = {"openvino_bf16": "openvino-bf16"}  # former spelling -> registry name
 COLUMNS = ("network", "runtime", "median ms", "min ms", "max ms", "x default eager", "x own eager", "MACs ratio",
            "speed-up / MACs ratio")
 
@@ -86,8 +88,8 @@ def runners(network, onnx_path: str, x, runtimes: Sequence[str], threads: int) -
         elif runtime.startswith("ort_"):
             session, array = ort_session(onnx_path, threads=threads, optimization=runtime[4:]), x.numpy()
             out[runtime] = lambda s=session: run_session(s, array)
-        elif runtime.startswith("openvino"):
-            run, array = graph_runner(onnx_path, runtime.replace("_", "-"), threads), x.numpy()
+        elif runtime in OTHER_GRAPH_RUNTIMES:
+            run, array = graph_runner(onnx_path, runtime, threads), x.numpy()
             out[runtime] = lambda run=run: run(array)
     return out
 
@@ -97,7 +99,7 @@ def _networks(plans: dict, configuration: str, dataset_json: dict, variants: Seq
     """``[(label, network, onnx file or None)]``: the plans' variants, then the exported models."""
     import torch
 
-    from nnunet_lunet.benchmark.trained_network import load_predictor, trained_network
+    from nnunet_lunet.trained_run import load_predictor, trained_network
     from nnunet_lunet.datasets import resolved_configuration
     from nnunet_lunet.deploy.model_folder import ONNX_FILE, read_model_folder
     from nnunet_lunet.plans_networks import build_from_plans
@@ -200,9 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_width_options(p)
     p.add_argument("--model-folder", nargs="*", default=[], help="export-onnx folders of trained (e.g. pruned) "
                                                                  "models to time too")
-    p.add_argument("--runtimes", nargs="+", choices=RUNTIMES, default=list(DEFAULT_RUNTIMES),
-                   help=f"runtimes to time (default: {' '.join(DEFAULT_RUNTIMES)}; openvino skipped when not "
-                        f"installed)")
+    p.add_argument("--runtimes", nargs="+", choices=RUNTIMES + tuple(ALIASES), default=list(DEFAULT_RUNTIMES),
+                   help=f"runtimes to time (default: {' '.join(DEFAULT_RUNTIMES)}; a graph runtime that cannot run "
+                        f"here is skipped)")
     p.add_argument("--threads", type=int, default=None, help="threads for every runtime (default: torch's count)")
     p.add_argument("--repeats", type=int, default=13, help="timed runs per cell (default: 13; median shown)")
     p.add_argument("--warmup", type=int, default=2, help="untimed runs per cell first (default: 2)")
@@ -215,6 +217,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from nnunet_lunet.errors import LUnetError
 
     args = build_parser().parse_args(argv)
+    args.runtimes = list(dict.fromkeys(ALIASES.get(r, r) for r in args.runtimes))
     try:
         if args.repeats < 1 or args.warmup < 0:
             raise LUnetError("--repeats must be at least 1 and --warmup at least 0")
@@ -224,7 +227,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise LUnetError(f"--csv {args.csv} already exists: remove it or choose another file")
         plans, dataset_json = load_plans_and_dataset(args.plans_file, args.dataset_json)
         runnable = available_runtimes()
-        runtimes = [r for r in args.runtimes if not r.startswith("openvino") or r.replace("_", "-") in runnable]
+        runtimes = [r for r in args.runtimes if r not in OTHER_GRAPH_RUNTIMES or r in runnable]
         if "torch_eager" not in runtimes:
             raise LUnetError("--runtimes must include torch_eager (the ratios' baseline)")
         import torch

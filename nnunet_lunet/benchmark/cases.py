@@ -1,7 +1,7 @@
 """The whole case a benchmark times sliding-window prediction on.
 
 Rules: the first case (sorted identifiers) of the configuration's preprocessed data folder,
-``$nnUNet_preprocessed/<dataset>/<data_identifier>`` (read with the dataset class nnU-Net infers for the folder), so
+``$nnUNet_preprocessed/<dataset>/<data_identifier>`` (``trained_run.preprocessed_case``), so
 every model of a configuration and its variants (which share ``data_identifier``) is timed on the same case. If that
 folder is missing or empty: a standard-normal tensor of the plans' median image shape (for 2D configurations the
 full-resolution median's first axis times the 2D median, as nnU-Net predicts a volume slice by slice). The
@@ -11,22 +11,9 @@ description says which.
 import os
 from typing import Tuple
 
-import numpy as np
 import torch
 
-
-def preprocessed_case(folder: str) -> Tuple[np.ndarray, str]:
-    """``(data, identifier)`` of the first case in a preprocessed data folder; FileNotFoundError if it has none."""
-    from nnunetv2.training.dataloading.nnunet_dataset import infer_dataset_class
-
-    if not os.path.isdir(folder) or not os.listdir(folder):
-        raise FileNotFoundError(folder)
-    dataset = infer_dataset_class(folder)(folder)
-    if not dataset.identifiers:
-        raise FileNotFoundError(folder)
-    identifier = dataset.identifiers[0]
-    data = dataset.load_case(identifier)[0]
-    return np.asarray(data[:], dtype=np.float32), identifier
+from nnunet_lunet.trained_run import preprocessed_case
 
 
 def median_shape(plans_manager, configuration_manager) -> Tuple[int, ...]:

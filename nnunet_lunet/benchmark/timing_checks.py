@@ -17,7 +17,7 @@ Rules:
 from typing import Dict, List, Optional, Sequence
 
 from nnunet_lunet.benchmark.ratios import reference_lookup
-from nnunet_lunet.benchmark.runtimes import LATENCY_RATIOS, RUNTIMES
+from nnunet_lunet.benchmark.runtimes import LATENCY_RATIOS, RUNTIMES, timer
 from nnunet_lunet.benchmark.timers import timing_of
 
 CASE_SLACK = 0.10
@@ -49,11 +49,11 @@ def inconsistent_cases(rows: Sequence[Dict[str, object]]) -> List[str]:
             continue
         for runtime in RUNTIMES:
             try:
-                patch, case = timing_of(row, runtime.timer("patch")), timing_of(row, runtime.timer("case"))
+                patch, case = timing_of(row, timer(runtime, "patch")), timing_of(row, timer(runtime, "case"))
             except KeyError:
                 continue
             if case.median < (1 - CASE_SLACK) * passes * patch.minimum:
-                lines.append(f"{row['model']} fold {row['fold']}, {runtime.name}: whole case "
+                lines.append(f"{row['model']} fold {row['fold']}, {runtime.label}: whole case "
                              f"{case.median * 1e3:.0f} ms, more than {CASE_SLACK:.0%} below {passes} forward pass(es) "
                              f"x fastest patch {patch.minimum * 1e3:.0f} ms: the two timings disagree (other load, or "
                              f"timer noise at this scale); do not compare this row's timings")

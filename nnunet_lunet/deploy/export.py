@@ -3,8 +3,8 @@
 Rules:
 
 - The run is ``$nnUNet_results/<dataset>/<trainer>__<plans>__<configuration>/fold_<fold>/<checkpoint>``; the network
-  is rebuilt as nnU-Net's predictor rebuilds it (``benchmark.trained_network``: the trainer class named in the
-  checkpoint, deep supervision off, pruned networks at their trained widths).
+  is rebuilt as nnU-Net's predictor rebuilds it (``trained_run``: the trainer class named in the checkpoint, deep
+  supervision off, pruned networks at their trained widths).
 - Checked before anything is written, each with one ``LUnetError``: the dataset, the run folder, the fold, the
   checkpoint, the output (an existing ``output`` needs ``overwrite``), the tolerance (>= 0).
 - Parity (``parity``): PyTorch vs ONNX Runtime on one patch, judged relative to the logits' scale and on the
@@ -58,13 +58,13 @@ def check_request(request: ExportRequest) -> ExportedRun:
 
     if not request.tolerance >= 0:
         raise LUnetError(f"parity tolerance {request.tolerance}: give a number >= 0")
+    from nnunet_lunet.trained_run import model_folder as run_folder
+    from nnunet_lunet.trained_run import require_fold
+
     dataset_name = resolve_dataset(request.dataset)
-    model_folder = os.path.join(require_env("nnUNet_results"), dataset_name,
-                                f"{request.trainer}__{request.plans}__{request.configuration}")
-    fold_folder = os.path.join(model_folder, f"fold_{request.fold}")
-    if not os.path.isdir(fold_folder):
-        raise LUnetError(f"no training run at {fold_folder}: check -tr, -p, -c and -f (train it with nnUNetv2_train "
-                         f"{int(dataset_name[7:10])} {request.configuration} {request.fold} -tr {request.trainer})")
+    model_folder = run_folder(require_env("nnUNet_results"), dataset_name, request.trainer, request.plans,
+                              request.configuration)
+    fold_folder = require_fold(model_folder, request.fold, dataset_name, request.configuration, request.trainer)
     checkpoint_file = os.path.join(fold_folder, request.checkpoint)
     if not os.path.isfile(checkpoint_file):
         raise LUnetError(f"no {request.checkpoint} in {fold_folder} (training unfinished?): pass --checkpoint "
@@ -87,7 +87,7 @@ def _write_folder(request: ExportRequest, run: ExportedRun, folder: str) -> Expo
     """Export, check parity and write every file into ``folder``; LUnetError when parity fails."""
     import torch
 
-    from nnunet_lunet.benchmark.trained_network import load_predictor, network_input, trained_network
+    from nnunet_lunet.trained_run import load_predictor, network_input, read_checkpoint, trained_network
     from nnunet_lunet.deploy.onnx_graph import OPSET, export_graph, ort_session, run_session, spatial_divisor
     from nnunet_lunet.deploy.parity import graph_parity, parity_patch, preprocessed_data_folder, refusal
 
@@ -109,7 +109,7 @@ def _write_folder(request: ExportRequest, run: ExportedRun, folder: str) -> Expo
                          f"and report the network")
     for name in (PLANS_FILE, DATASET_FILE):
         shutil.copyfile(os.path.join(run.model_folder, name), os.path.join(folder, name))
-    checkpoint = torch.load(run.checkpoint_file, map_location="cpu", weights_only=False)
+    checkpoint = read_checkpoint(run.checkpoint_file)
     axes = checkpoint.get("inference_allowed_mirroring_axes")
     record = ExportRecord(
         dataset=run.dataset_name, configuration=request.configuration, trainer=checkpoint["trainer_name"],

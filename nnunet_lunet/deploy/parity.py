@@ -3,7 +3,7 @@
 Rules:
 
 - The patch: a crop of the plan's patch size from the centre of the first case of the configuration's preprocessed
-  data (``$nnUNet_preprocessed/<dataset>/<data_identifier>``, as ``benchmark.cases`` reads it),
+  data (``$nnUNet_preprocessed/<dataset>/<data_identifier>``, as ``trained_run.preprocessed_case`` reads it),
   zero-padded where the case is smaller (nnU-Net's predictor pads with zeros too); for a 2D configuration the middle
   slice. Without preprocessed data (or without ``nnUNet_preprocessed``): a standard-normal patch (seed 0). The
   description says which.
@@ -102,7 +102,7 @@ def parity_patch(preprocessed_folder: Optional[str], in_channels: int,
                  patch_size: Sequence[int]) -> Tuple[np.ndarray, str]:
     """``(patch (1, C, spatial), description)`` per the module rules; ``preprocessed_folder`` is the
     configuration's data folder (None: none known)."""
-    from nnunet_lunet.benchmark.cases import preprocessed_case
+    from nnunet_lunet.trained_run import preprocessed_case
 
     if preprocessed_folder is not None:
         try:
