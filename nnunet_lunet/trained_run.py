@@ -141,5 +141,7 @@ def preprocessed_case(folder: str, identifier: str = None) -> Tuple[np.ndarray, 
     if not dataset.identifiers:
         raise FileNotFoundError(folder)
     identifier = identifier if identifier is not None else dataset.identifiers[0]
+    if identifier not in dataset.identifiers:
+        raise FileNotFoundError(f"no case {identifier} in {folder}")
     data = dataset.load_case(identifier)[0]
     return np.asarray(data[:], dtype=np.float32), identifier
