@@ -11,7 +11,7 @@ Rules:
   under other conditions than the patch (other load on the machine, or, at a few milliseconds, timer noise); it is
   reported with the numbers, as the timings of that row cannot be compared. The slack: a case of one tile is the
   same forward pass as the patch, and the two differ by a few percent from run to run (the demo on 2 idle cores:
-  STAMP's one-tile case 1% below its fastest patch under ONNX Runtime; the contradiction issue 8 found was 25%).
+  STAMP's one-tile case 1% below its fastest patch under ONNX Runtime; the contradiction that made this check was 25%).
 """
 
 from typing import Dict, List, Optional, Sequence
