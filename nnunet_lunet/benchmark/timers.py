@@ -6,9 +6,9 @@ Rules:
   (nnU-Net's ``predict_sliding_window_return_logits`` on the benchmark case, with the predictor's tile step and
   mirroring), and on CPU, for every installed graph runtime (``deploy.graph_runtimes``: ONNX Runtime, and OpenVINO when
   installed, and OpenVINO at bfloat16 where the CPU has it), ``patch<suffix>`` and ``case<suffix>``
-  (suffixes from the registry, ``deploy.graph_runtimes.RUNTIMES``: ``_ort``, ``_ov``, ``_ov16``): the same two with the network exported to ONNX
-  (``deploy.onnx_graph.export_graph``) and run by that runtime with as many intra-op threads as torch uses, so all
-  runtimes get the same cores. ``case<suffix>`` swaps the predictor's network for an ``OnnxNetwork`` only for the
+  (suffixes from the registry, ``deploy.graph_runtimes.RUNTIMES``: ``_ort``, ``_ov``, ``_ov16``): the same two with
+  the network exported to ONNX (``deploy.onnx_graph.export_graph``) and run by that runtime with as many intra-op
+  threads as torch uses, so all runtimes get the same cores. ``case<suffix>`` swaps the predictor's network for an ``OnnxNetwork`` only for the
   duration of the call: everything but the forward passes is the same code. On CUDA the graph runtimes' timers are
   absent and their columns stay empty.
 - The ONNX graphs are written to ``graph_folder``, which the caller keeps until the timing is done.

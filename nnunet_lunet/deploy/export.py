@@ -9,9 +9,9 @@ Rules:
   checkpoint, the output (an existing ``output`` needs ``overwrite``), the tolerance (>= 0).
 - Parity (``parity``): PyTorch vs ONNX Runtime on one patch, judged relative to the logits' scale and on the
   softmax probabilities and argmax that prediction uses; a relative difference above ``tolerance`` (default 1e-3), or
-  what ``parity.refusal`` names, refuses the export. The figures go to ``export.json``. Everything is written to a temporary folder beside ``output`` and moved into place only when parity
-  holds, so a refused or failed export leaves nothing at ``output`` (and, with ``overwrite``, the old folder
-  untouched).
+  what ``parity.refusal`` names, refuses the export. The figures go to ``export.json``. Everything is written to a
+  temporary folder beside ``output`` and moved into place only when parity holds, so a refused or failed export
+  leaves nothing at ``output`` (and, with ``overwrite``, the old folder untouched).
 - The folder's layout: ``model_folder``.
 """
 
