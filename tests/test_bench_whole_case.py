@@ -12,7 +12,7 @@ SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 def _bench(planned_dataset, *extra, check: bool = True):
     # 2 networks x 2 runtimes x 27 tiles of the default network: minutes on a busy 2-core machine
     return run(["python", SCRIPT, "--plans-file", os.path.join(planned_dataset.preprocessed, "nnUNetPlans.json"),
-                "-c", "3d_fullres", "--widths", 8, "--threads", 1, "--repeats", 1, "--warmup", 0, *extra],
+                "-c", "3d_fullres", "--widths", 8, "--scales", "--threads", 1, "--repeats", 1, "--warmup", 0, *extra],
                planned_dataset.env, check=check, timeout=1800)
 
 
