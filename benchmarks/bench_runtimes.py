@@ -2,8 +2,8 @@
 
     python benchmarks/bench_runtimes.py --plans-file $nnUNet_preprocessed/Dataset004_Hippocampus/nnUNetPlans.json \
         -c 3d_fullres [--widths 32 16 8] [--scales] [--model-folder EXPORT_DIR ...] [--threads 2] [--repeats 13]
-        [--warmup 2] [--runtimes torch_eager torch_channels_last ort_basic ort_extended ort_all openvino openvino_bf16]
-        [--csv runtimes.csv]
+        [--warmup 2] [--runtimes torch_eager torch_channels_last ort_basic ort_extended ort_all openvino openvino-bf16]
+        [--case largest|CASE_ID] [--case-repeat 3] [--mirroring] [--csv runtimes.csv]
 
 Rules:
 
@@ -11,12 +11,12 @@ Rules:
   ``benchmarks/bench_networks.py`` builds them (same patch size for all), deep supervision off; plus, for every
   ``--model-folder`` (a folder written by ``nnunet-lunet export-onnx``, e.g. a pruned model), that trained network
   (PyTorch from the folder's checkpoint, ONNX Runtime from its ``model.onnx``).
-- Runtimes (``--runtimes``, default all but ``torch_compile``; ``openvino*`` only where they can run,
-  ``deploy.graph_runtimes.available_runtimes``):
-  ``torch_eager``; ``torch_channels_last`` (weights and input in channels-last memory format);
-  ``torch_compile`` (``torch.compile``, default mode; compiled during the warm-up); ``ort_<level>``: ONNX Runtime's
-  CPU provider with graph optimisation level ``disable``/``basic``/``extended``/``all``; ``openvino``: OpenVINO's
-  CPU plugin reading the same ONNX file; ``openvino_bf16``: the same at bfloat16 precision (CPUs with native bf16).
+- Runtimes (``--runtimes``, default all but ``torch_compile``): ``torch_eager``; ``torch_channels_last`` (weights
+  and input in channels-last memory format); ``torch_compile`` (``torch.compile``, default mode; compiled during the
+  warm-up); ``ort_<level>``: ONNX Runtime's CPU provider with graph optimisation level
+  ``disable``/``basic``/``extended``/``all``; and every other graph runtime of the registry
+  (``deploy.graph_runtimes.RUNTIMES``, by its name: ``openvino``, ``openvino-bf16``, ...), only where it can run
+  (``available_runtimes``). ``openvino_bf16``, the former spelling, is read as ``openvino-bf16``.
 - One patch of the plan's patch size, batch 1, standard normal, no grad. Every runtime of every network gets
   ``--warmup`` untimed runs, then the timed runs are interleaved (every cell once per round, in a new shuffled order
   each round: ``nnunet_lunet.benchmark.latency.time_interleaved``) ``--repeats`` times, so that a drift of the
@@ -26,11 +26,20 @@ Rules:
 - Ratios: ``x default eager`` = default network in ``torch_eager`` / this cell (the speed-up over what nnU-Net users
   have today); ``x own eager`` = the same network in ``torch_eager`` / this cell; ``MACs ratio`` = default / this
   network, so ``x default eager / MACs ratio`` says how much of the MAC reduction turns into speed.
+- Whole case (``--case``): ``largest`` (the largest validation case of ``--fold`` in the plans' preprocessed data) or
+  a case identifier, repeated ``--case-repeat`` times per spatial axis (``benchmark.cases.chosen_case``: a
+  Hippocampus case fits in one tile; 3 gives 100+ tiles, as a CT or MRI volume has). Each network under each runtime
+  but ``torch_channels_last`` predicts it with nnU-Net's own ``predict_sliding_window_return_logits`` (tile step 0.5,
+  Gaussian, float16 accumulation on the CPU; mirroring only with ``--mirroring``), the network replaced by the
+  runtime's forward, timed interleaved with the patches. Per row: ``passes`` (tiles x mirrorings), ``case s``,
+  ``per pass ms`` (case / passes), ``non-forward s`` (case - passes x the same cell's patch median: what nnU-Net's
+  loop adds beyond the forward passes) and ``case x default eager``.
 
 Times need an otherwise idle machine. The functions are importable (``bench_runtimes``, ``format_rows``).
 """
 
 import argparse
+import contextlib
 import csv
 import os
 import sys
@@ -39,15 +48,19 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_networks import candidates, load_plans_and_dataset  # noqa: E402
-from nnunet_lunet.deploy.graph_runtimes import available_runtimes  # noqa: E402
+from nnunet_lunet.deploy.graph_runtimes import GRAPH_RUNTIMES, available_runtimes  # noqa: E402
 
 ORT_LEVELS = ("disable", "basic", "extended", "all")
-RUNTIMES = ("torch_eager", "torch_channels_last", "torch_compile") + tuple(f"ort_{lv}" for lv in ORT_LEVELS) + (
-    "openvino", "openvino_bf16")
-DEFAULT_RUNTIMES = ("torch_eager", "torch_channels_last", "ort_basic", "ort_extended", "ort_all", "openvino",
-                    "openvino_bf16")
+# the registry's graph runtimes but ONNX Runtime, which is timed at each optimisation level instead
+OTHER_GRAPH_RUNTIMES = tuple(r for r in GRAPH_RUNTIMES if r != "onnxruntime")
+RUNTIMES = ("torch_eager", "torch_channels_last", "torch_compile") + tuple(
+    f"ort_{lv}" for lv in ORT_LEVELS) + OTHER_GRAPH_RUNTIMES
+DEFAULT_RUNTIMES = tuple(r for r in RUNTIMES if r not in ("torch_compile", "ort_disable"))
+ALIASES = {"openvino_bf16": "openvino-bf16"}  # former spelling -> registry name
 COLUMNS = ("network", "runtime", "median ms", "min ms", "max ms", "x default eager", "x own eager", "MACs ratio",
            "speed-up / MACs ratio")
+CASE_COLUMNS = ("passes", "case s", "case min s", "case max s", "per pass ms", "non-forward s",
+                "case x default eager")
 
 
 def _torch_runner(network, x, memory_format=None, compile_it: bool = False) -> Callable[[], object]:
@@ -86,8 +99,8 @@ def runners(network, onnx_path: str, x, runtimes: Sequence[str], threads: int) -
         elif runtime.startswith("ort_"):
             session, array = ort_session(onnx_path, threads=threads, optimization=runtime[4:]), x.numpy()
             out[runtime] = lambda s=session: run_session(s, array)
-        elif runtime.startswith("openvino"):
-            run, array = graph_runner(onnx_path, runtime.replace("_", "-"), threads), x.numpy()
+        elif runtime in OTHER_GRAPH_RUNTIMES:
+            run, array = graph_runner(onnx_path, runtime, threads), x.numpy()
             out[runtime] = lambda run=run: run(array)
     return out
 
@@ -97,7 +110,7 @@ def _networks(plans: dict, configuration: str, dataset_json: dict, variants: Seq
     """``[(label, network, onnx file or None)]``: the plans' variants, then the exported models."""
     import torch
 
-    from nnunet_lunet.benchmark.trained_network import load_predictor, trained_network
+    from nnunet_lunet.trained_run import load_predictor, trained_network
     from nnunet_lunet.datasets import resolved_configuration
     from nnunet_lunet.deploy.model_folder import ONNX_FILE, read_model_folder
     from nnunet_lunet.plans_networks import build_from_plans
@@ -116,10 +129,62 @@ def _networks(plans: dict, configuration: str, dataset_json: dict, variants: Seq
     return out
 
 
+def case_modules(network, onnx_path: str, runtimes: Sequence[str], threads: int) -> Dict[str, object]:
+    """Runtime name -> the module nnU-Net's predictor calls for ``network`` under it (no case for
+    ``torch_channels_last``)."""
+    import copy
+
+    import torch
+
+    from nnunet_lunet.deploy.graph_runtimes import graph_runner
+    from nnunet_lunet.deploy.onnx_graph import OnnxNetwork, ort_session, run_session
+
+    out = {}
+    for runtime in runtimes:
+        if runtime == "torch_eager":
+            out[runtime] = network
+        elif runtime == "torch_compile":
+            out[runtime] = torch.compile(copy.deepcopy(network))
+        elif runtime.startswith("ort_"):
+            session = ort_session(onnx_path, threads=threads, optimization=runtime[4:])
+            out[runtime] = OnnxNetwork(lambda a, s=session: run_session(s, a))
+        elif runtime in OTHER_GRAPH_RUNTIMES:
+            out[runtime] = OnnxNetwork(graph_runner(onnx_path, runtime, threads))
+    return out
+
+
+def case_predictor(plans: dict, configuration: str, dataset_json: dict, mirroring: bool):
+    """nnU-Net's predictor for ``configuration`` on the CPU (tile step 0.5, Gaussian), without a network yet."""
+    import torch
+    from nnunetv2.inference.predict_from_raw_data import nnUNetPredictor
+    from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
+
+    manager = PlansManager(plans)
+    cm = manager.get_configuration(configuration)
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):  # its notes are not the table's
+        predictor = nnUNetPredictor(tile_step_size=0.5, use_gaussian=True, use_mirroring=mirroring,
+                                    perform_everything_on_device=False, device=torch.device("cpu"), verbose=False,
+                                    allow_tqdm=False)
+    axes = tuple(range(len(cm.patch_size))) if mirroring else None
+    predictor.manual_initialization(None, manager, cm, None, dataset_json, "bench_runtimes", axes)
+    return predictor
+
+
+def _case_call(predictor, module, image) -> Callable[[], object]:
+    def call():
+        import torch
+
+        predictor.network = module
+        with torch.no_grad():
+            return predictor.predict_sliding_window_return_logits(image)
+    return call
+
+
 def bench_runtimes(plans: dict, configuration: str, dataset_json: dict, variants: Sequence,
                    runtimes: Sequence[str], threads: int, repeats: int = 13, warmup: int = 2,
-                   model_folders: Sequence[str] = ()) -> List[Dict[str, object]]:
-    """One row per (network, runtime), see module rules."""
+                   model_folders: Sequence[str] = (), case=None, mirroring: bool = False) -> List[Dict[str, object]]:
+    """One row per (network, runtime), see module rules; ``case``: the image (C x spatial) whose whole-case times
+    are added (None: patches only)."""
     import torch
 
     from nnunet_lunet.benchmark.latency import time_interleaved
@@ -132,6 +197,7 @@ def bench_runtimes(plans: dict, configuration: str, dataset_json: dict, variants
     patch = resolved_configuration(plans, configuration)["patch_size"]
     n_in, _ = io_channels(plans, dataset_json, configuration)
     x = torch.randn((1, n_in, *patch), generator=torch.Generator().manual_seed(0))
+    predictor = case_predictor(plans, configuration, dataset_json, mirroring) if case is not None else None
     cells, macs = {}, {}
     with tempfile.TemporaryDirectory(prefix="bench_runtimes_") as tmp:
         for i, (label, network, onnx_path) in enumerate(_networks(plans, configuration, dataset_json, variants,
@@ -143,25 +209,54 @@ def bench_runtimes(plans: dict, configuration: str, dataset_json: dict, variants
                 export_graph(network, x, onnx_path)
             for runtime, fn in runners(network, onnx_path, x, runtimes, threads).items():
                 cells[(label, runtime)] = fn
+            if case is not None:
+                for runtime, module in case_modules(network, onnx_path, runtimes, threads).items():
+                    cells[(label, runtime, "case")] = _case_call(predictor, module, case)
         times, errors = time_interleaved(cells, torch.device("cpu"), repeats, warmup)
     if errors:
-        (label, runtime), error = next(iter(errors.items()))
+        (label, runtime, *_), error = next(iter(errors.items()))
         raise RuntimeError(f"{label} under {runtime} failed: {error}") from error
+    passes = _forward_passes(predictor, case) if case is not None else None
+    return _rows(times, macs, passes, threads, repeats, warmup)
+
+
+def _forward_passes(predictor, case) -> int:
+    from nnunet_lunet.benchmark.timers import forward_passes
+
+    return forward_passes(predictor, case.shape[1:])
+
+
+def _rows(times: dict, macs: Dict[str, int], passes: Optional[int], threads: int, repeats: int,
+          warmup: int) -> List[Dict[str, object]]:
     medians = {key: t.median for key, t in times.items()}
     default_eager = medians.get(("default", "torch_eager"))
+    default_case = medians.get(("default", "torch_eager", "case"))
     default_macs = macs["default"]
     rows = []
-    for (label, runtime), t in times.items():
+    for key, t in times.items():
+        if len(key) != 2:
+            continue
+        label, runtime = key
         own_eager = medians.get((label, "torch_eager"))
-        row = {"network": label, "runtime": runtime, "median ms": medians[(label, runtime)] * 1e3,
+        row = {"network": label, "runtime": runtime, "median ms": medians[key] * 1e3,
                "min ms": t.minimum * 1e3, "max ms": t.maximum * 1e3, "MACs ratio": default_macs / macs[label],
-               "x default eager": default_eager / medians[(label, runtime)] if default_eager else None,
-               "x own eager": own_eager / medians[(label, runtime)] if own_eager else None,
+               "x default eager": default_eager / medians[key] if default_eager else None,
+               "x own eager": own_eager / medians[key] if own_eager else None,
                "threads": threads, "repeats": repeats, "warmup": warmup}
         row["speed-up / MACs ratio"] = (row["x default eager"] / row["MACs ratio"]
                                         if row["x default eager"] is not None else None)
+        case = times.get((label, runtime, "case"))
+        if case is not None:
+            row.update({"passes": passes, "case s": case.median, "case min s": case.minimum,
+                        "case max s": case.maximum, "per pass ms": case.median / passes * 1e3,
+                        "non-forward s": case.median - passes * medians[key],
+                        "case x default eager": default_case / case.median if default_case else None})
         rows.append(row)
     return rows
+
+
+def _columns(rows: Sequence[Dict[str, object]]) -> tuple:
+    return COLUMNS + (CASE_COLUMNS if any("case s" in r for r in rows) else ())
 
 
 def format_rows(rows: Sequence[Dict[str, object]]) -> str:
@@ -172,14 +267,19 @@ def format_rows(rows: Sequence[Dict[str, object]]) -> str:
             return ""
         if key.endswith("ms"):
             return f"{value:.1f}"
+        if key.endswith(" s"):
+            return f"{value:.2f}"
+        if key == "case x default eager":
+            return f"{value:.2f}x"
         return f"{value:.2f}x" if key.startswith(("x ", "MACs")) else (
             f"{value:.2f}" if isinstance(value, float) else str(value))
 
-    return markdown_table([{k: fmt(k, r.get(k)) for k in COLUMNS} for r in rows], COLUMNS)
+    columns = _columns(rows)
+    return markdown_table([{k: fmt(k, r.get(k)) for k in columns} for r in rows], columns)
 
 
 def write_csv(rows: Sequence[Dict[str, object]], path: str) -> None:
-    columns = list(COLUMNS) + ["threads", "repeats", "warmup"]
+    columns = list(_columns(rows)) + ["threads", "repeats", "warmup"]
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
@@ -200,14 +300,40 @@ def build_parser() -> argparse.ArgumentParser:
     add_width_options(p)
     p.add_argument("--model-folder", nargs="*", default=[], help="export-onnx folders of trained (e.g. pruned) "
                                                                  "models to time too")
-    p.add_argument("--runtimes", nargs="+", choices=RUNTIMES, default=list(DEFAULT_RUNTIMES),
-                   help=f"runtimes to time (default: {' '.join(DEFAULT_RUNTIMES)}; openvino skipped when not "
-                        f"installed)")
+    p.add_argument("--runtimes", nargs="+", choices=RUNTIMES + tuple(ALIASES), default=list(DEFAULT_RUNTIMES),
+                   help=f"runtimes to time (default: {' '.join(DEFAULT_RUNTIMES)}; a graph runtime that cannot run "
+                        f"here is skipped)")
     p.add_argument("--threads", type=int, default=None, help="threads for every runtime (default: torch's count)")
     p.add_argument("--repeats", type=int, default=13, help="timed runs per cell (default: 13; median shown)")
     p.add_argument("--warmup", type=int, default=2, help="untimed runs per cell first (default: 2)")
+    p.add_argument("--case", default=None, help="also time a whole case: 'largest' (the largest validation case of "
+                                                "--fold) or a case identifier of the preprocessed data")
+    p.add_argument("--case-repeat", type=int, default=1, help="repeat the case this many times per spatial axis "
+                                                              "(default: 1; 3 makes a Hippocampus case 100+ tiles)")
+    p.add_argument("-f", "--fold", type=int, default=0, help="fold whose validation cases --case largest picks from "
+                                                             "(default: 0)")
+    p.add_argument("--mirroring", action="store_true", help="test-time mirroring in the whole case (default: off)")
     p.add_argument("--csv", default=None, help="also write the rows to this CSV file (must not exist)")
     return p
+
+
+def _case(args, plans: dict):
+    """``(image or None, description)`` of ``--case`` (LUnetError when it cannot be read)."""
+    from nnunet_lunet.benchmark.cases import chosen_case
+    from nnunet_lunet.datasets import resolved_configuration
+    from nnunet_lunet.errors import LUnetError
+
+    if args.case is None:
+        return None, ""
+    if args.case_repeat < 1:
+        raise LUnetError(f"--case-repeat {args.case_repeat}: give at least 1")
+    identifier = resolved_configuration(plans, args.configuration)["data_identifier"]
+    try:
+        return chosen_case(os.path.dirname(os.path.abspath(args.plans_file)), identifier, args.case,
+                           args.case_repeat, args.fold)
+    except (FileNotFoundError, IndexError) as e:
+        raise LUnetError(f"--case {args.case}: no such preprocessed case beside {args.plans_file} ({e}); run "
+                         f"nnUNetv2_preprocess, or pass 'largest' or an identifier of {identifier}/") from e
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -215,6 +341,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from nnunet_lunet.errors import LUnetError
 
     args = build_parser().parse_args(argv)
+    args.runtimes = list(dict.fromkeys(ALIASES.get(r, r) for r in args.runtimes))
     try:
         if args.repeats < 1 or args.warmup < 0:
             raise LUnetError("--repeats must be at least 1 and --warmup at least 0")
@@ -224,13 +351,14 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise LUnetError(f"--csv {args.csv} already exists: remove it or choose another file")
         plans, dataset_json = load_plans_and_dataset(args.plans_file, args.dataset_json)
         runnable = available_runtimes()
-        runtimes = [r for r in args.runtimes if not r.startswith("openvino") or r.replace("_", "-") in runnable]
+        runtimes = [r for r in args.runtimes if r not in OTHER_GRAPH_RUNTIMES or r in runnable]
         if "torch_eager" not in runtimes:
             raise LUnetError("--runtimes must include torch_eager (the ratios' baseline)")
         import torch
         threads = args.threads or torch.get_num_threads()
+        case, case_text = _case(args, plans)
         rows = bench_runtimes(plans, args.configuration, dataset_json, variants_from(args), runtimes, threads,
-                              args.repeats, args.warmup, args.model_folder)
+                              args.repeats, args.warmup, args.model_folder, case, args.mirroring)
     except LUnetError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -242,6 +370,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f"{plans.get('dataset_name', '')} {args.configuration}, patch {'x'.join(map(str, patch))}, {threads} "
           f"threads for every runtime, torch {torch.__version__}, onnxruntime {onnxruntime.__version__}; median of "
           f"{args.repeats} interleaved runs after {args.warmup} warm-up{skipped}")
+    if case is not None:
+        print(f"whole case: {case_text}, {rows[0]['passes']} forward passes (tile step 0.5"
+              f"{', mirroring' if args.mirroring else ', no mirroring'}), nnU-Net's sliding window")
     print(format_rows(rows))
     if args.csv:
         write_csv(rows, args.csv)

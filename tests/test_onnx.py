@@ -56,7 +56,7 @@ def _torch_network(folder: str):
     """The exported folder's network in PyTorch, rebuilt from its reduced checkpoint as nnU-Net's predictor does."""
     import torch
 
-    from nnunet_lunet.benchmark.trained_network import load_predictor, trained_network
+    from nnunet_lunet.trained_run import load_predictor, trained_network
     return trained_network(load_predictor(folder, "0", "checkpoint_final.pth", torch.device("cpu")),
                            torch.device("cpu")).eval()
 
@@ -72,6 +72,8 @@ def test_export_writes_the_model_folder_with_parity(exported, planned_dataset):
     assert record["trainer"] == LUNET16 and record["configuration"] == "3d_fullres" and record["fold"] == "0"
     assert record["plans"] == "nnUNetPlans" and record["checkpoint"] == "checkpoint_final.pth"
     assert 0.0 <= record["parity_max_abs_diff"] < 1e-3 and record["parity_tolerance"] == 1e-3
+    assert record["parity_relative_diff"] == record["parity_max_abs_diff"] / record["parity_logit_scale"]
+    assert record["parity_max_probability_diff"] < 1e-3 and record["parity_argmax_differ_beyond_ties"] == 0
     assert record["parity_patch"].startswith("preprocessed case ")  # the fixture's data is preprocessed
     assert record["opset"] >= 17 and {"torch", "onnx", "onnxruntime"} <= set(record["versions"])
     assert record["inference_allowed_mirroring_axes"] == [0, 1, 2]
@@ -333,13 +335,13 @@ def test_bench_runtimes_script_times_every_runtime_interleaved(exported, planned
                   "ort_all", "openvino_bf16", "--csv", out], planned_dataset.env)
     assert "1 threads for every runtime" in result.stdout
     # OpenVINO at bfloat16 is timed where the CPU has bf16, and said to be skipped elsewhere
-    assert ("openvino_bf16 cannot run here: skipped" in result.stdout) != bf16_supported()
+    assert ("openvino-bf16 cannot run here: skipped" in result.stdout) != bf16_supported()
     import csv
     with open(out) as f:
         rows = list(csv.DictReader(f))
     networks = ["default", "lunet8", f"{LUNET16} (exported)"]
     runtimes = ["torch_eager", "torch_channels_last", "ort_basic", "ort_all"]
-    runtimes += ["openvino_bf16"] if bf16_supported() else []
+    runtimes += ["openvino-bf16"] if bf16_supported() else []
     assert [(r["network"], r["runtime"]) for r in rows] == [(n, rt) for n in networks for rt in runtimes]
     by = {(r["network"], r["runtime"]): r for r in rows}
     assert float(by[("default", "torch_eager")]["x default eager"]) == 1.0

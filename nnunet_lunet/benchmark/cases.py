@@ -1,32 +1,28 @@
 """The whole case a benchmark times sliding-window prediction on.
 
 Rules: the first case (sorted identifiers) of the configuration's preprocessed data folder,
-``$nnUNet_preprocessed/<dataset>/<data_identifier>`` (read with the dataset class nnU-Net infers for the folder), so
+``$nnUNet_preprocessed/<dataset>/<data_identifier>`` (``trained_run.preprocessed_case``), so
 every model of a configuration and its variants (which share ``data_identifier``) is timed on the same case. If that
 folder is missing or empty: a standard-normal tensor of the plans' median image shape (for 2D configurations the
 full-resolution median's first axis times the 2D median, as nnU-Net predicts a volume slice by slice). The
 description says which.
+
+A chosen case (``chosen_case``): ``largest`` (the fold's largest validation case by voxels, from the dataset's
+``splits_final.json``; every case of the folder without one) or a case identifier, optionally repeated ``repeat``
+times along every spatial axis (``numpy.tile``), so that a dataset whose cases fit in one tile (MSD Hippocampus:
+one 40x56x40 patch) still gives a volume of many tiles (3: 27 copies, 125 tiles at nnU-Net's step 0.5), as real
+CT and MRI volumes have. nnU-Net's sliding window does not look at the values: only the shape decides the work.
 """
 
+import json
 import os
-from typing import Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
+
 import torch
 
-
-def preprocessed_case(folder: str) -> Tuple[np.ndarray, str]:
-    """``(data, identifier)`` of the first case in a preprocessed data folder; FileNotFoundError if it has none."""
-    from nnunetv2.training.dataloading.nnunet_dataset import infer_dataset_class
-
-    if not os.path.isdir(folder) or not os.listdir(folder):
-        raise FileNotFoundError(folder)
-    dataset = infer_dataset_class(folder)(folder)
-    if not dataset.identifiers:
-        raise FileNotFoundError(folder)
-    identifier = dataset.identifiers[0]
-    data = dataset.load_case(identifier)[0]
-    return np.asarray(data[:], dtype=np.float32), identifier
+from nnunet_lunet.trained_run import preprocessed_case
 
 
 def median_shape(plans_manager, configuration_manager) -> Tuple[int, ...]:
@@ -50,3 +46,40 @@ def benchmark_case(preprocessed_dataset_folder: str, plans_manager, configuratio
         generator = torch.Generator().manual_seed(0)
         image = torch.randn((in_channels, *shape), generator=generator)
         return image, f"random tensor of the median shape ({'x'.join(str(s) for s in shape)}; no preprocessed data)"
+
+
+def _validation_cases(preprocessed_dataset_folder: str, fold: int) -> Optional[List[str]]:
+    splits = os.path.join(preprocessed_dataset_folder, "splits_final.json")
+    if not os.path.isfile(splits):
+        return None
+    with open(splits) as f:
+        return list(json.load(f)[fold]["val"])
+
+
+def _largest(folder: str, identifiers: Optional[List[str]]) -> str:
+    """The identifier (of ``identifiers``, default all) whose preprocessed data has the most voxels."""
+    from nnunetv2.training.dataloading.nnunet_dataset import infer_dataset_class
+
+    dataset = infer_dataset_class(folder)(folder)
+    candidates = [i for i in (identifiers or dataset.identifiers) if i in set(dataset.identifiers)]
+    if not candidates:
+        raise FileNotFoundError(folder)
+    return max(sorted(candidates), key=lambda i: int(np.prod(dataset.load_case(i)[0].shape[1:])))
+
+
+def chosen_case(preprocessed_dataset_folder: str, data_identifier: str, which: str, repeat: int = 1,
+                fold: int = 0) -> Tuple[torch.Tensor, str]:
+    """``(image C x spatial, description)`` of the case ``which`` (``largest`` or an identifier) repeated
+    ``repeat`` times per spatial axis (module rules); FileNotFoundError when the folder or case is missing."""
+    folder = os.path.join(preprocessed_dataset_folder, data_identifier)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(folder)
+    identifier = _largest(folder, _validation_cases(preprocessed_dataset_folder, fold)) if which == "largest" \
+        else which
+    data, identifier = preprocessed_case(folder, identifier)
+    if repeat > 1:
+        data = np.tile(data, (1,) + (repeat,) * (data.ndim - 1))
+    shape = "x".join(str(s) for s in data.shape[1:])
+    origin = f"largest validation case of fold {fold}: " if which == "largest" else ""
+    tiled = f", tiled {repeat}x per axis" if repeat > 1 else ""
+    return torch.from_numpy(np.ascontiguousarray(data)), f"{origin}preprocessed case {identifier}{tiled} ({shape})"

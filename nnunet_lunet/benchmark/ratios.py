@@ -10,12 +10,12 @@ Cells stay empty when either value is missing or zero, or there is no successful
 
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
-from nnunet_lunet.benchmark.runtimes import BY_GRAPH_RUNTIME, PYTORCH, TIMERS, Runtime, latency_ratios
+from nnunet_lunet.benchmark.runtimes import BY_GRAPH_RUNTIME, TIMERS, TORCH, Runtime, column, latency_ratios
 
 
 def _median(timer: str) -> str:
     runtime, scope = TIMERS[timer]
-    return runtime.column(scope)
+    return column(runtime, scope)
 
 
 def _median_columns(runtime: Runtime) -> Dict[str, Union[str, Tuple[str, str]]]:
@@ -25,7 +25,7 @@ def _median_columns(runtime: Runtime) -> Dict[str, Union[str, Tuple[str, str]]]:
 
 
 # ratio column -> raw column it compares, or (reference's column, model's column)
-RATIOS = {"parameters_ratio": "parameters", "macs_ratio": "macs_per_patch", **_median_columns(PYTORCH),
+RATIOS = {"parameters_ratio": "parameters", "macs_ratio": "macs_per_patch", **_median_columns(TORCH),
           "memory_train_ratio": "memory_train_delta_mib", "memory_inference_ratio": "memory_inference_delta_mib",
           **{k: v for r in BY_GRAPH_RUNTIME.values() for k, v in _median_columns(r).items()}}
 

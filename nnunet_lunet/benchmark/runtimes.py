@@ -1,54 +1,41 @@
-"""The runtimes the benchmark times every row under: one entry each, from which the timers, their CSV columns, the
-latency ratio columns and the table's headings are all derived.
+"""The runtimes the benchmark times every row under, as the registry lists them (``deploy.graph_runtimes.RUNTIMES``):
+the timers, their CSV columns, the latency ratio columns and the table's headings all derive from its entries.
 
 Rules:
 
-- ``PyTorch`` (eager, the baseline users have today) is always timed; the graph runtimes
-  (``deploy.graph_runtimes``, each with exactly one entry here: checked at import) only on CPU and when available.
-- Each runtime has two timers, ``patch<suffix>`` and ``case<suffix>``, whose columns are
-  ``latency_patch<suffix>_{median,min,max}_ms`` and ``latency_case<suffix>_{median,min,max}_s``.
+- ``PyTorch`` (eager, the baseline users have today) is always timed; the graph runtimes only on CPU and when
+  available.
+- Each runtime has two timers, ``patch<suffix>`` and ``case<suffix>`` (``timer``), whose columns are
+  ``latency_patch<suffix>_{median,min,max}_ms`` and ``latency_case<suffix>_{median,min,max}_s`` (``column``).
 - Latency ratios (reference / model): PyTorch's ``latency_{patch,case}_ratio`` (both in PyTorch); every graph
   runtime's ``latency_{patch,case}<suffix>_vs_torch_ratio`` (the reference in PyTorch / the model in that runtime) and,
   for a runtime with ``own_ratio``, ``latency_{patch,case}<suffix>_vs<suffix>_ratio`` (both in that runtime).
 """
 
-from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
-from nnunet_lunet.deploy import graph_runtimes
+from nnunet_lunet.deploy.graph_runtimes import RUNTIMES, TORCH, Runtime  # noqa: F401 (TORCH: for ratios)
 
 SCOPES = ("patch", "case")  # what is timed: one patch / one whole case
 STATS = ("median", "min", "max")
 _UNIT = {"patch": ("ms", 1e3), "case": ("s", 1.0)}  # unit, scale from seconds
 
 
-@dataclass(frozen=True)
-class Runtime:
-    name: str  # as the notes say it
-    graph_runtime: Optional[str]  # its name in deploy.graph_runtimes; None for PyTorch
-    suffix: str  # of its timers and columns
-    heading_prefix: str  # before its table headings
-    own_ratio: bool = False  # also a ratio against the reference in this runtime
 
-    def timer(self, scope: str) -> str:
-        """The name of its timer of ``scope``."""
-        return scope + self.suffix
-
-    def column(self, scope: str, stat: str = "median") -> str:
-        return f"latency_{scope}{self.suffix}_{stat}_{_UNIT[scope][0]}"
+def timer(runtime: Runtime, scope: str) -> str:
+    """The name of ``runtime``'s timer of ``scope``."""
+    return scope + runtime.suffix
 
 
-PYTORCH = Runtime("PyTorch", None, "", "")
-RUNTIMES = (PYTORCH, Runtime("ONNX Runtime", "onnxruntime", "_ort", "ORT", own_ratio=True),
-            Runtime("OpenVINO", "openvino", "_ov", "OV"), Runtime("OpenVINO bf16", "openvino-bf16", "_ov16", "OV bf16"))
+def column(runtime: Runtime, scope: str, stat: str = "median") -> str:
+    return f"latency_{scope}{runtime.suffix}_{stat}_{_UNIT[scope][0]}"
+
+
 # the graph runtimes, in RUNTIMES' order
-BY_GRAPH_RUNTIME = {r.graph_runtime: r for r in RUNTIMES if r.graph_runtime is not None}
-assert set(BY_GRAPH_RUNTIME) == set(graph_runtimes.GRAPH_RUNTIMES), (
-    f"expected one entry in RUNTIMES per runtime of deploy.graph_runtimes {graph_runtimes.GRAPH_RUNTIMES}, "
-    f"got {sorted(BY_GRAPH_RUNTIME)}")
+BY_GRAPH_RUNTIME = {r.name: r for r in RUNTIMES if r.runner is not None}
 # timer -> (runtime, scope)
-TIMERS = {r.timer(scope): (r, scope) for r in RUNTIMES for scope in SCOPES}
-COLUMNS = [r.column(scope, stat) for r in RUNTIMES for scope in SCOPES for stat in STATS]
+TIMERS = {timer(r, scope): (r, scope) for r in RUNTIMES for scope in SCOPES}
+COLUMNS = [column(r, scope, stat) for r in RUNTIMES for scope in SCOPES for stat in STATS]
 
 
 def scale(scope: str) -> float:
@@ -58,11 +45,11 @@ def scale(scope: str) -> float:
 
 def scope_ratios(runtime: Runtime, scope: str) -> Dict[str, Tuple[str, str]]:
     """``{ratio column: (reference's timer, row's timer)}`` of one runtime and scope (module rules)."""
-    if runtime is PYTORCH:
+    if runtime is TORCH:
         return {f"latency_{scope}_ratio": (scope, scope)}
-    out = {f"latency_{scope}{runtime.suffix}_vs_torch_ratio": (scope, runtime.timer(scope))}
+    out = {f"latency_{scope}{runtime.suffix}_vs_torch_ratio": (scope, timer(runtime, scope))}
     if runtime.own_ratio:
-        out[f"latency_{scope}{runtime.suffix}_vs{runtime.suffix}_ratio"] = (runtime.timer(scope),) * 2
+        out[f"latency_{scope}{runtime.suffix}_vs{runtime.suffix}_ratio"] = (timer(runtime, scope),) * 2
     return out
 
 
@@ -80,8 +67,8 @@ def graph_headings(runtime: Runtime) -> List[Tuple[str, str, str]]:
     for scope in SCOPES:
         unit = _UNIT[scope][0]
         digits = ".1f" if unit == "ms" else ".2f"
-        out.append((f"{runtime.heading_prefix} {scope} {unit}", runtime.column(scope), digits))
+        out.append((f"{runtime.heading} {scope} {unit}", column(runtime, scope), digits))
         for ratio, (ref_timer, _) in scope_ratios(runtime, scope).items():
-            against = "torch" if ref_timer == scope else runtime.heading_prefix
-            out.append((f"{runtime.heading_prefix} {scope} x {against}", ratio, "ratio"))
+            against = "torch" if ref_timer == scope else runtime.heading
+            out.append((f"{runtime.heading} {scope} x {against}", ratio, "ratio"))
     return out

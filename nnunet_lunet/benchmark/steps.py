@@ -9,8 +9,7 @@ Rules:
   one step of nnU-Net's optimizer (SGD, lr 1e-2, momentum 0.99, Nesterov), so the momentum buffers count too. On
   CUDA under ``torch.autocast`` as nnU-Net trains (no grad scaler: it changes neither memory nor time noticeably).
 - Inputs are standard-normal tensors (the network's cost does not depend on the values).
-- Deep supervision is switched as nnU-Net's trainer switches it: ``network.decoder.deep_supervision``; networks
-  without that attribute are used as they are.
+- Deep supervision is switched as nnU-Net's trainer switches it (``trained_run.set_deep_supervision``).
 """
 
 import contextlib
@@ -19,19 +18,12 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
+from nnunet_lunet.trained_run import set_deep_supervision
+
 
 def autocast(device: torch.device):
     """nnU-Net's autocast policy: on for CUDA, off elsewhere."""
     return torch.autocast(device.type, enabled=True) if device.type == "cuda" else contextlib.nullcontext()
-
-
-def set_deep_supervision(network: nn.Module, enabled: bool) -> bool:
-    """Switch deep supervision; returns whether the network has the switch."""
-    decoder = getattr(network, "decoder", None)
-    if decoder is None or not hasattr(decoder, "deep_supervision"):
-        return False
-    decoder.deep_supervision = enabled
-    return True
 
 
 def random_input(batch_size: int, in_channels: int, patch_size: Sequence[int], device: torch.device) -> torch.Tensor:

@@ -6,9 +6,9 @@ Rules:
   (nnU-Net's ``predict_sliding_window_return_logits`` on the benchmark case, with the predictor's tile step and
   mirroring), and on CPU, for every installed graph runtime (``deploy.graph_runtimes``: ONNX Runtime, and OpenVINO when
   installed, and OpenVINO at bfloat16 where the CPU has it), ``patch<suffix>`` and ``case<suffix>``
-  (``runtimes.RUNTIMES``: ``_ort``, ``_ov``, ``_ov16``): the same two with the network exported to ONNX
-  (``deploy.onnx_graph.export_graph``) and run by that runtime with as many intra-op threads as torch uses, so all
-  runtimes get the same cores. ``case<suffix>`` swaps the predictor's network for an ``OnnxNetwork`` only for the
+  (suffixes from the registry, ``deploy.graph_runtimes.RUNTIMES``: ``_ort``, ``_ov``, ``_ov16``): the same two with
+  the network exported to ONNX (``deploy.onnx_graph.export_graph``) and run by that runtime with as many intra-op
+  threads as torch uses, so all runtimes get the same cores. ``case<suffix>`` swaps the predictor's network for an ``OnnxNetwork`` only for the
   duration of the call: everything but the forward passes is the same code. On CUDA the graph runtimes' timers are
   absent and their columns stay empty.
 - The ONNX graphs are written to ``graph_folder``, which the caller keeps until the timing is done.
@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from nnunet_lunet.benchmark.latency import Timing
-from nnunet_lunet.benchmark.runtimes import BY_GRAPH_RUNTIME, STATS, TIMERS, scale
+from nnunet_lunet.benchmark.runtimes import BY_GRAPH_RUNTIME, STATS, TIMERS, column, scale, timer
 from nnunet_lunet.benchmark.steps import inference_step
 from nnunet_lunet.deploy.graph_runtimes import available_runtimes, graph_runner
 from nnunet_lunet.deploy.onnx_graph import OnnxNetwork, export_graph
@@ -33,13 +33,13 @@ from nnunet_lunet.deploy.onnx_graph import OnnxNetwork, export_graph
 def timing_columns(timer: str, timing: Timing) -> Dict[str, float]:
     runtime, scope = TIMERS[timer]
     values = (timing.median, timing.minimum, timing.maximum)
-    return {runtime.column(scope, stat): value * scale(scope) for stat, value in zip(STATS, values)}
+    return {column(runtime, scope, stat): value * scale(scope) for stat, value in zip(STATS, values)}
 
 
 def timing_of(row: Dict[str, object], timer: str) -> Timing:
     """The ``Timing`` back from a row's columns (for comparisons after the fact); KeyError if not measured."""
     runtime, scope = TIMERS[timer]
-    values = [row[runtime.column(scope, stat)] for stat in STATS]
+    values = [row[column(runtime, scope, stat)] for stat in STATS]
     if not all(isinstance(v, (int, float)) for v in values):
         raise KeyError(timer)
     return Timing(*(v / scale(scope) for v in values), repeats=int(row.get("repeats") or 0))
@@ -80,6 +80,6 @@ def row_timers(predictor, network: torch.nn.Module, shape, image: torch.Tensor, 
     export_graph(network, torch.from_numpy(x), path)
     for name in available_runtimes():
         run, runtime = graph_runner(path, name, threads), BY_GRAPH_RUNTIME[name]
-        timers[runtime.timer("patch")] = lambda run=run: run(x)
-        timers[runtime.timer("case")] = _swapped_network(predictor, OnnxNetwork(run), image)
+        timers[timer(runtime, "patch")] = lambda run=run: run(x)
+        timers[timer(runtime, "case")] = _swapped_network(predictor, OnnxNetwork(run), image)
     return timers, {"ort_threads": threads}

@@ -11,13 +11,13 @@ Rules:
   under other conditions than the patch (other load on the machine, or, at a few milliseconds, timer noise); it is
   reported with the numbers, as the timings of that row cannot be compared. The slack: a case of one tile is the
   same forward pass as the patch, and the two differ by a few percent from run to run (the demo on 2 idle cores:
-  STAMP's one-tile case 1% below its fastest patch under ONNX Runtime; the contradiction that led to this check was 25%).
+  STAMP's one-tile case 1% below its fastest patch under ONNX Runtime; the contradiction that made this check was 25%).
 """
 
 from typing import Dict, List, Optional, Sequence
 
 from nnunet_lunet.benchmark.ratios import reference_lookup
-from nnunet_lunet.benchmark.runtimes import LATENCY_RATIOS, RUNTIMES
+from nnunet_lunet.benchmark.runtimes import LATENCY_RATIOS, RUNTIMES, timer
 from nnunet_lunet.benchmark.timers import timing_of
 
 CASE_SLACK = 0.10
@@ -49,11 +49,11 @@ def inconsistent_cases(rows: Sequence[Dict[str, object]]) -> List[str]:
             continue
         for runtime in RUNTIMES:
             try:
-                patch, case = timing_of(row, runtime.timer("patch")), timing_of(row, runtime.timer("case"))
+                patch, case = timing_of(row, timer(runtime, "patch")), timing_of(row, timer(runtime, "case"))
             except KeyError:
                 continue
             if case.median < (1 - CASE_SLACK) * passes * patch.minimum:
-                lines.append(f"{row['model']} fold {row['fold']}, {runtime.name}: whole case "
+                lines.append(f"{row['model']} fold {row['fold']}, {runtime.label}: whole case "
                              f"{case.median * 1e3:.0f} ms, more than {CASE_SLACK:.0%} below {passes} forward pass(es) "
                              f"x fastest patch {patch.minimum * 1e3:.0f} ms: the two timings disagree (other load, or "
                              f"timer noise at this scale); do not compare this row's timings")

@@ -12,7 +12,8 @@ def add_parser(subparsers) -> None:
         "export-onnx", help=HELP,
         description=HELP + ". Writes model.onnx (no deep supervision; batch and spatial axes dynamic), plans.json, "
         "dataset.json, export.json and the checkpoint's weights into -o, after checking that PyTorch and ONNX "
-        f"Runtime agree on a preprocessed patch (max abs logit difference <= {PARITY_TOLERANCE:g}, else refused). "
+        f"Runtime agree on a preprocessed patch (logit difference <= {PARITY_TOLERANCE:g} of the logits' scale, "
+        "probabilities and argmax apart from near-ties the same; else refused). "
         "Predict with: nnunet-lunet predict -i IN -o OUT -m DIR")
     p.add_argument("-d", "--dataset", required=True, help="nnU-Net dataset id or name, e.g. 4 or "
                                                           "Dataset004_Hippocampus")
@@ -39,8 +40,11 @@ def run(args) -> int:
                                        tolerance=args.parity_tolerance))
     print(f"exported {record.trainer} {record.configuration} fold {record.fold} ({record.checkpoint}) to "
           f"{args.output}")
-    print(f"parity: max abs logit difference PyTorch vs ONNX Runtime {record.parity_max_abs_diff:.3g} "
-          f"(tolerance {record.parity_tolerance:g}) on the {record.parity_patch}")
+    print(f"parity: max abs logit difference PyTorch vs ONNX Runtime {record.parity_max_abs_diff:.3g}, "
+          f"{record.parity_relative_diff:.3g} of the logits' scale {record.parity_logit_scale:.3g} (tolerance "
+          f"{record.parity_tolerance:g}); probabilities within {record.parity_max_probability_diff:.3g}; "
+          f"{record.parity_argmax_differ_share:.3%} of voxels labelled otherwise, all at near-ties; on the "
+          f"{record.parity_patch}")
     print(f"spatial sizes must be multiples of {'x'.join(map(str, record.spatial_divisor))}; "
           f"predict with: nnunet-lunet predict -i INPUT_FOLDER -o OUTPUT_FOLDER -m {args.output}")
     return 0

@@ -3,15 +3,17 @@
 Rules:
 
 - The run is ``$nnUNet_results/<dataset>/<trainer>__<plans>__<configuration>/fold_<fold>/<checkpoint>``; the network
-  is rebuilt as nnU-Net's predictor rebuilds it (``benchmark.trained_network``: the trainer class named in the
-  checkpoint, deep supervision off, pruned networks at their trained widths).
+  is rebuilt as nnU-Net's predictor rebuilds it (``trained_run``: the trainer class named in the checkpoint, deep
+  supervision off, pruned networks at their trained widths).
 - Checked before anything is written, each with one ``LUnetError``: the dataset, the run folder, the fold, the
   checkpoint, the output (an existing ``output`` needs ``overwrite`` and must be an earlier export: see
   ``safe_output``), the tolerance (>= 0).
-- Parity (``parity``): PyTorch vs ONNX Runtime on one patch; above ``tolerance`` (default 1e-3) the export is
-  refused. Everything is written to a staging folder beside ``output`` and moved into place only when parity
-  holds (``safe_output.staged_folder``), so a refused, failed or interrupted export leaves nothing at ``output``
-  (and, with ``overwrite``, the old folder untouched).
+- Parity (``parity``): PyTorch vs ONNX Runtime on one patch, judged relative to the logits' scale and on the
+  softmax probabilities and argmax that prediction uses; a relative difference above ``tolerance`` (default 1e-3), or
+  what ``parity.refusal`` names, refuses the export. The figures go to ``export.json``. Everything is written to a
+  staging folder beside ``output`` and moved into place only when parity holds (``safe_output.staged_folder``), so a
+  refused, failed or interrupted export leaves nothing at ``output`` (and, with ``overwrite``, the old folder
+  untouched).
 - The folder's layout: ``model_folder``.
 """
 
@@ -21,14 +23,12 @@ from dataclasses import dataclass
 
 from nnunet_lunet.deploy.model_folder import (DATASET_FILE, ONNX_FILE, PLANS_FILE, ExportRecord, reduced_checkpoint,
                                               write_record)
+from nnunet_lunet.deploy.parity import PARITY_TOLERANCE
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.safe_output import check_replaceable, staged_folder
 
 COMMAND = "export-onnx"
 
-# Largest absolute logit difference between PyTorch and the exported graph that export-onnx accepts (module rules).
-# Here, not in ``parity``, which imports torch: the command line's parser shows it.
-PARITY_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True)
@@ -61,13 +61,13 @@ def check_request(request: ExportRequest) -> ExportedRun:
 
     if not request.tolerance >= 0:
         raise LUnetError(f"parity tolerance {request.tolerance}: give a number >= 0")
+    from nnunet_lunet.trained_run import model_folder as run_folder
+    from nnunet_lunet.trained_run import require_fold
+
     dataset_name = resolve_dataset(request.dataset)
-    model_folder = os.path.join(require_env("nnUNet_results"), dataset_name,
-                                f"{request.trainer}__{request.plans}__{request.configuration}")
-    fold_folder = os.path.join(model_folder, f"fold_{request.fold}")
-    if not os.path.isdir(fold_folder):
-        raise LUnetError(f"no training run at {fold_folder}: check -tr, -p, -c and -f (train it with nnUNetv2_train "
-                         f"{int(dataset_name[7:10])} {request.configuration} {request.fold} -tr {request.trainer})")
+    model_folder = run_folder(require_env("nnUNet_results"), dataset_name, request.trainer, request.plans,
+                              request.configuration)
+    fold_folder = require_fold(model_folder, request.fold, dataset_name, request.configuration, request.trainer)
     checkpoint_file = os.path.join(fold_folder, request.checkpoint)
     if not os.path.isfile(checkpoint_file):
         raise LUnetError(f"no {request.checkpoint} in {fold_folder} (training unfinished?): pass --checkpoint "
@@ -86,10 +86,9 @@ def _write_folder(request: ExportRequest, run: ExportedRun, folder: str) -> Expo
     """Export, check parity and write every file into ``folder``; LUnetError when parity fails."""
     import torch
 
-    from nnunet_lunet.benchmark.trained_network import load_predictor, network_input, trained_network
-    from nnunet_lunet.checkpoints import load_checkpoint
-    from nnunet_lunet.deploy.onnx_graph import OPSET, export_graph, ort_session, spatial_divisor
-    from nnunet_lunet.deploy.parity import max_abs_diff, parity_patch, preprocessed_data_folder
+    from nnunet_lunet.deploy.onnx_graph import OPSET, export_graph, ort_session, run_session, spatial_divisor
+    from nnunet_lunet.deploy.parity import graph_parity, parity_patch, preprocessed_data_folder, refusal
+    from nnunet_lunet.trained_run import load_predictor, network_input, read_checkpoint, trained_network
 
     cpu = torch.device("cpu")
     predictor = load_predictor(run.model_folder, request.fold, request.checkpoint, cpu)
@@ -100,14 +99,16 @@ def _write_folder(request: ExportRequest, run: ExportedRun, folder: str) -> Expo
         shape.in_channels, shape.patch_size)
     onnx_path = os.path.join(folder, ONNX_FILE)
     export_graph(network, torch.from_numpy(patch), onnx_path)
-    diff = max_abs_diff(network, ort_session(onnx_path), patch)
-    if not diff <= request.tolerance:
-        raise LUnetError(f"parity check failed: PyTorch and ONNX Runtime logits differ by up to {diff:.3g} on the "
-                         f"{patch_source} (tolerance {request.tolerance:g}); nothing was written. Check that "
-                         f"onnx/onnxruntime match torch (pip install -U onnx onnxruntime) and report the network")
+    session = ort_session(onnx_path)
+    parity = graph_parity(network, lambda x: run_session(session, x), patch)
+    reason = refusal(parity, request.tolerance)
+    if reason:
+        raise LUnetError(f"parity check failed: PyTorch vs ONNX Runtime on the {patch_source}: {reason}; nothing "
+                         f"was written. Check that onnx/onnxruntime match torch (pip install -U onnx onnxruntime) "
+                         f"and report the network")
     for name in (PLANS_FILE, DATASET_FILE):
         shutil.copyfile(os.path.join(run.model_folder, name), os.path.join(folder, name))
-    checkpoint = load_checkpoint(run.checkpoint_file)
+    checkpoint = read_checkpoint(run.checkpoint_file)
     axes = checkpoint.get("inference_allowed_mirroring_axes")
     record = ExportRecord(
         dataset=run.dataset_name, configuration=request.configuration, trainer=checkpoint["trainer_name"],
@@ -115,8 +116,11 @@ def _write_folder(request: ExportRequest, run: ExportedRun, folder: str) -> Expo
         inference_allowed_mirroring_axes=None if axes is None else [int(a) for a in axes],
         input_channels=shape.in_channels, output_channels=int(predictor.label_manager.num_segmentation_heads),
         patch_size=list(shape.patch_size), spatial_divisor=list(spatial_divisor(network, len(shape.patch_size))),
-        parity_max_abs_diff=diff, parity_tolerance=request.tolerance, parity_patch=patch_source, opset=OPSET,
-        versions=_versions())
+        parity_max_abs_diff=parity.max_abs_diff, parity_tolerance=request.tolerance, parity_patch=patch_source,
+        opset=OPSET, versions=_versions(), parity_logit_scale=parity.logit_scale,
+        parity_relative_diff=parity.relative_diff, parity_max_probability_diff=parity.max_probability_diff,
+        parity_argmax_differ_share=parity.argmax_differ_share,
+        parity_argmax_differ_beyond_ties=parity.argmax_differ_beyond_ties)
     os.makedirs(os.path.join(folder, f"fold_{record.fold}"))
     torch.save(reduced_checkpoint(checkpoint), os.path.join(folder, record.checkpoint_path))
     write_record(record, folder)

@@ -1,32 +1,39 @@
-"""The runtimes that run an exported ONNX graph on the CPU: ONNX Runtime (a dependency) and OpenVINO (optional).
+"""The runtimes that run a model on the CPU, as one registry (``RUNTIMES``): PyTorch, ONNX Runtime (a dependency),
+OpenVINO at float32 and at bfloat16 (optional).
 
 Rules:
 
-- ``graph_runner(path, runtime, threads)`` returns ``run(x) -> logits`` for the graph at ``path`` (numpy float32 in,
-  numpy float32 out, shapes as the network's): ``onnxruntime`` is ``onnx_graph.ort_session`` at its default level;
-  ``openvino`` is OpenVINO's CPU plugin reading the same ONNX file, at float32 inference precision (on CPUs with
-  bf16 support it would otherwise pick bf16 and compute something else than the parity-checked graph).
+- One ``Runtime`` entry per runtime: its name (``predict --runtime``, ``bench_runtimes.py --runtimes``), label
+  (notes and tables), column suffix and heading prefix (the benchmark's timers, CSV columns, ratios and table
+  headings: ``benchmark.runtimes``), whether it is also compared with the reference in itself (``own_ratio``), why it
+  cannot run here (``missing``) and its session factory (``runner(path, threads) -> run(x) -> logits`` for the graph
+  at ``path``; None for PyTorch, which runs the checkpoint). Everything else derives from the entries: adding a
+  runtime is one entry.
+- ``graph_runner(path, runtime, threads)`` returns ``run(x) -> logits`` (numpy float32 in, numpy float32 out, shapes
+  as the network's): ``onnxruntime`` is ``onnx_graph.ort_session`` at its default level; ``openvino`` is OpenVINO's
+  CPU plugin reading the same ONNX file, at float32 inference precision (on CPUs with bf16 support it would otherwise
+  pick bf16 and compute something else than the parity-checked graph).
 - ``openvino-bf16`` is the same at bfloat16 inference precision: faster (half the memory traffic, native bf16
   instructions) but not the parity-checked float32 computation (logits differ in the 2nd-3rd significant digit), so
   it is never a default; it is offered only on CPUs whose OpenVINO plugin reports native BF16 support
   (``bf16_supported``), where OpenVINO would not silently fall back to float32.
 - ``threads``: intra-op threads; 0 = the runtime's default (one per physical core).
 - OpenVINO is optional (``pip install "nnunet-lunet[openvino]"``): asking for it without it installed is a
-  ``LUnetError`` naming that command; ``available_runtimes()`` lists what can run here.
+  ``LUnetError`` naming that command; ``available_runtimes()`` lists the graph runtimes that can run here.
 - Why OpenVINO: on MSD Hippocampus (2 cores, other processes stopped) it ran every width faster than ONNX Runtime
   (``benchmarks/hippocampus/runtimes.md``, one 40x56x40 patch: LUnet16 32 vs 61 ms, LUnet8 18 vs 27 ms, default
   168 vs 261 ms; the trained models per patch and per case are in ``benchmark.md``).
 """
 
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
 from nnunet_lunet.errors import LUnetError
 
-GRAPH_RUNTIMES = ("onnxruntime", "openvino", "openvino-bf16")
-OPENVINO_PRECISION = {"openvino": "f32", "openvino-bf16": "bf16"}
+Run = Callable[[np.ndarray], np.ndarray]
 
 
 def openvino_installed() -> bool:
@@ -46,31 +53,34 @@ def bf16_supported() -> bool:
     return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
-def available_runtimes() -> List[str]:
-    return [r for r in GRAPH_RUNTIMES if _missing(r) is None]
+def _always() -> Optional[str]:
+    return None
 
 
-def _missing(runtime: str) -> Optional[str]:
-    """Why ``runtime`` cannot run here (None if it can)."""
-    if runtime in OPENVINO_PRECISION and not openvino_installed():
-        return (f'--runtime {runtime} needs OpenVINO: pip install "nnunet-lunet[openvino]" (or pip install '
+def _needs_openvino(name: str) -> Optional[str]:
+    if not openvino_installed():
+        return (f'--runtime {name} needs OpenVINO: pip install "nnunet-lunet[openvino]" (or pip install '
                 f'openvino), or use --runtime onnxruntime')
-    if runtime == "openvino-bf16" and not bf16_supported():
+    return None
+
+
+def _needs_bf16() -> Optional[str]:
+    if _needs_openvino("openvino-bf16"):
+        return _needs_openvino("openvino-bf16")
+    if not bf16_supported():
         return ("--runtime openvino-bf16 needs a CPU with native bfloat16 (OpenVINO reports no BF16 capability "
                 "here): use --runtime openvino")
     return None
 
 
-def require_runtime(runtime: str) -> None:
-    """LUnetError unless ``runtime`` is a graph runtime that can run here."""
-    if runtime not in GRAPH_RUNTIMES:
-        raise LUnetError(f"runtime {runtime!r}: use one of {', '.join(GRAPH_RUNTIMES)}")
-    reason = _missing(runtime)
-    if reason:
-        raise LUnetError(reason)
+def _ort_runner(path: str, threads: int) -> Run:
+    from nnunet_lunet.deploy.onnx_graph import ort_session, run_session  # imports torch: not for the CLI's parser
+
+    session = ort_session(path, threads=threads)
+    return lambda x: run_session(session, x)
 
 
-def _openvino_runner(path: str, threads: int, precision: str) -> Callable[[np.ndarray], np.ndarray]:
+def _openvino_runner(path: str, threads: int, precision: str) -> Run:
     import openvino as ov
 
     config = {"INFERENCE_PRECISION_HINT": precision}
@@ -85,12 +95,47 @@ def _openvino_runner(path: str, threads: int, precision: str) -> Callable[[np.nd
     return run
 
 
-def graph_runner(path: str, runtime: str, threads: int = 0) -> Callable[[np.ndarray], np.ndarray]:
+@dataclass(frozen=True)
+class Runtime:
+    """One entry of the registry (module rules)."""
+
+    name: str
+    label: str
+    suffix: str  # of the benchmark's timers and columns
+    heading: str  # before its table headings
+    missing: Callable[[], Optional[str]]  # why it cannot run here (None: it can)
+    runner: Optional[Callable[[str, int], Run]]  # (graph path, threads) -> run; None: PyTorch
+    own_ratio: bool = False  # the benchmark also compares it with the reference in this runtime
+
+
+TORCH = Runtime("torch", "PyTorch", "", "", _always, None)
+RUNTIMES = (
+    TORCH,
+    Runtime("onnxruntime", "ONNX Runtime", "_ort", "ORT", _always, _ort_runner, own_ratio=True),
+    Runtime("openvino", "OpenVINO", "_ov", "OV", lambda: _needs_openvino("openvino"),
+            lambda path, threads: _openvino_runner(path, threads, "f32")),
+    Runtime("openvino-bf16", "OpenVINO bf16", "_ov16", "OV bf16", _needs_bf16,
+            lambda path, threads: _openvino_runner(path, threads, "bf16")),
+)
+BY_NAME: Dict[str, Runtime] = {r.name: r for r in RUNTIMES}
+GRAPH_RUNTIMES = tuple(r.name for r in RUNTIMES if r.runner is not None)
+
+
+def available_runtimes() -> List[str]:
+    """The graph runtimes that can run here, in the registry's order."""
+    return [r for r in GRAPH_RUNTIMES if BY_NAME[r].missing() is None]
+
+
+def require_runtime(runtime: str) -> None:
+    """LUnetError unless ``runtime`` is a graph runtime that can run here."""
+    if runtime not in GRAPH_RUNTIMES:
+        raise LUnetError(f"runtime {runtime!r}: use one of {', '.join(GRAPH_RUNTIMES)}")
+    reason = BY_NAME[runtime].missing()
+    if reason:
+        raise LUnetError(reason)
+
+
+def graph_runner(path: str, runtime: str, threads: int = 0) -> Run:
     """``run(x) -> logits`` for the graph at ``path`` under ``runtime`` (module rules)."""
     require_runtime(runtime)
-    if runtime in OPENVINO_PRECISION:
-        return _openvino_runner(path, threads, OPENVINO_PRECISION[runtime])
-    from nnunet_lunet.deploy.onnx_graph import ort_session, run_session  # imports torch: not for the CLI's parser
-
-    session = ort_session(path, threads=threads)
-    return lambda x: run_session(session, x)
+    return BY_NAME[runtime].runner(path, threads)

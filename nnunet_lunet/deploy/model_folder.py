@@ -6,7 +6,7 @@ Layout:
 - ``plans.json``, ``dataset.json``: the trained model's own copies (from its results folder), which nnU-Net's
   preprocessing and export read;
 - ``export.json``: the ``ExportRecord`` (configuration, trainer, plans, fold, checkpoint, mirroring axes,
-  input/output channels, patch size, spatial divisor, parity, opset, versions);
+  input/output channels, patch size, spatial divisor, parity figures (``parity.Parity``), opset, versions);
 - ``fold_<F>/<checkpoint>``: the checkpoint reduced to what nnU-Net's predictor reads (network weights, trainer
   name, init args, mirroring axes; no optimizer state), so ``predict --runtime torch`` (and
   ``nnUNetv2_predict_from_modelfolder -m DIR -f F``) runs the same model in PyTorch.
@@ -49,6 +49,12 @@ class ExportRecord:
     opset: int
     versions: Dict[str, str] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    # ``parity.Parity``'s other figures (absent from folders exported before they were recorded)
+    parity_logit_scale: Optional[float] = None
+    parity_relative_diff: Optional[float] = None  # the judged figure: parity_max_abs_diff / parity_logit_scale
+    parity_max_probability_diff: Optional[float] = None
+    parity_argmax_differ_share: Optional[float] = None
+    parity_argmax_differ_beyond_ties: Optional[int] = None
 
     @property
     def checkpoint_path(self) -> str:

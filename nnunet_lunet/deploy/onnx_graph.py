@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from nnunet_lunet.benchmark.steps import set_deep_supervision
+from nnunet_lunet.trained_run import set_deep_supervision
 
 OPSET = 17
 INPUT_NAME = "input"
