@@ -58,19 +58,19 @@ class PlannedDataset:
 
 
 @pytest.fixture(scope="session")
-def session_root(tmp_path_factory) -> Path:
+def suite_root(tmp_path_factory) -> Path:
     """The folder every worker of this test session shares (the session's base temporary folder when run alone)."""
     base = tmp_path_factory.getbasetemp()
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 @pytest.fixture(scope="session")
-def nnunet_env(session_root) -> Dict[str, str]:
+def nnunet_env(suite_root) -> Dict[str, str]:
     """A copy of the environment with nnU-Net's folders under the session's shared temporary folder.
 
     ``nnUNet_extTrainer`` is removed on purpose: the installed package must register its trainers by itself.
     """
-    root = session_root / "nnunet"
+    root = suite_root / "nnunet"
     env = {k: v for k, v in os.environ.items() if k != "nnUNet_extTrainer"}
     for var, sub in (("nnUNet_raw", "raw"), ("nnUNet_preprocessed", "preprocessed"), ("nnUNet_results", "results")):
         os.makedirs(root / sub, exist_ok=True)
@@ -85,7 +85,7 @@ def nnunet_env(session_root) -> Dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def planned_dataset(nnunet_env, session_root) -> PlannedDataset:
+def planned_dataset(nnunet_env, suite_root) -> PlannedDataset:
     """Dataset990: 10 training + 2 test cases of 32x40x32, planned and preprocessed for 2d and 3d_fullres, with
     nnU-Net's own 5-fold split written up front (a training writes it when missing: two at once would race)."""
     dataset = PlannedDataset(990, "Dataset990_LUnetSynthetic", nnunet_env)
@@ -98,26 +98,26 @@ def planned_dataset(nnunet_env, session_root) -> PlannedDataset:
         with open(os.path.join(dataset.preprocessed, "splits_final.json"), "w") as f:
             json.dump(generate_crossval_split(cases, seed=12345, n_splits=5), f)  # nnU-Net's seed and folds
 
-    once(session_root, "planned_dataset", make)
+    once(suite_root, "planned_dataset", make)
     return dataset
 
 
 @pytest.fixture(scope="session")
-def resenc_plans(planned_dataset, session_root) -> PlansManager:
+def resenc_plans(planned_dataset, suite_root) -> PlansManager:
     """nnU-Net's residual encoder preset (``nnUNetPlannerResEncM``, plans ``nnUNetResEncUNetMPlans``) planned once with
     ``nnUNetv2_plan_experiment`` on the session's dataset (it reuses the standard preprocessed data)."""
-    once(session_root, "resenc_plans", lambda: run(
+    once(suite_root, "resenc_plans", lambda: run(
         ["nnUNetv2_plan_experiment", "-d", planned_dataset.dataset_id, "-pl", "nnUNetPlannerResEncM"],
         planned_dataset.env))
     return PlansManager(os.path.join(planned_dataset.preprocessed, RESENC + ".json"))
 
 
 @pytest.fixture(scope="session")
-def resenc_lunet_plans(planned_dataset, resenc_plans, session_root) -> str:
+def resenc_lunet_plans(planned_dataset, resenc_plans, suite_root) -> str:
     """Residual LUnets: ``nnunet-lunet plan`` run once on the ResEnc M plans for LUnet16 only (configurations
     ``2d_lunet16`` and ``3d_fullres_lunet16``, ResidualEncoderUNets 16 wide); returns the written plans name."""
     name = RESENC + "_lunet16test"
-    once(session_root, name, lambda: run(
+    once(suite_root, name, lambda: run(
         ["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id, "-p", RESENC, "-c", "2d", "3d_fullres",
          "--widths", 16, "--scales", "-o", name, "--overwrite"], planned_dataset.env))
     return name
@@ -145,19 +145,19 @@ def prunable_plans(request) -> PrunablePlans:
 
 
 @pytest.fixture(scope="session")
-def lunet_plans(planned_dataset, session_root) -> str:
+def lunet_plans(planned_dataset, suite_root) -> str:
     """``nnunet-lunet plan`` run once with its default widths and scales; returns the written plans name.
 
     Not the default name, ``nnUNetPlans_lunet``, so that no test of the default name can collide with it.
     """
     name = "nnUNetPlans_lunettest"
-    once(session_root, name, lambda: run(["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id, "-o", name,
+    once(suite_root, name, lambda: run(["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id, "-o", name,
                                           "--overwrite"], planned_dataset.env))
     return name
 
 
 @pytest.fixture(scope="session")
-def train(planned_dataset, session_root):
+def train(planned_dataset, suite_root):
     """``train(configuration, trainer, plans="nnUNetPlans", fold=0) -> fold folder``: nnUNetv2_train once per key.
 
     Models are shared by every test and worker of the session (the end-to-end, pruning, ONNX and benchmark tests),
@@ -168,7 +168,7 @@ def train(planned_dataset, session_root):
     def _train(configuration: str, trainer: str, plans: str = "nnUNetPlans", fold: int = 0) -> str:
         name = f"{trainer}__{plans}__{configuration}"
         folder = os.path.join(planned_dataset.results, name, f"fold_{fold}")
-        once(session_root, f"trained_{name}_{fold}", lambda: run(
+        once(suite_root, f"trained_{name}_{fold}", lambda: run(
             ["nnUNetv2_train", planned_dataset.dataset_id, configuration, fold, "-tr", trainer, "-p", plans,
              "-device", "cpu"], planned_dataset.env))
         return folder

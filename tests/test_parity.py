@@ -35,8 +35,8 @@ def large_logits(tmp_path_factory):
 def _ort(path: str):
     from nnunet_lunet.deploy.onnx_graph import ort_session, run_session
 
-    session = ort_session(path, threads=1)
-    return lambda x: run_session(session, x)
+    graph = ort_session(path, threads=1)
+    return lambda x: run_session(graph, x)
 
 
 def test_a_correct_graph_with_large_logits_passes(large_logits):

@@ -99,8 +99,8 @@ def _write_folder(request: ExportRequest, run: ExportedRun, folder: str) -> Expo
         shape.in_channels, shape.patch_size)
     onnx_path = os.path.join(folder, ONNX_FILE)
     export_graph(network, torch.from_numpy(patch), onnx_path)
-    session = ort_session(onnx_path)
-    parity = graph_parity(network, lambda x: run_session(session, x), patch)
+    graph = ort_session(onnx_path)
+    parity = graph_parity(network, lambda x: run_session(graph, x), patch)
     reason = refusal(parity, request.tolerance)
     if reason:
         raise LUnetError(f"parity check failed: PyTorch vs ONNX Runtime on the {patch_source}: {reason}; nothing "

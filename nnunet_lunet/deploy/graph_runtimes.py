@@ -76,8 +76,8 @@ def _needs_bf16() -> Optional[str]:
 def _ort_runner(path: str, threads: int) -> Run:
     from nnunet_lunet.deploy.onnx_graph import ort_session, run_session  # imports torch: not for the CLI's parser
 
-    session = ort_session(path, threads=threads)
-    return lambda x: run_session(session, x)
+    graph = ort_session(path, threads=threads)
+    return lambda x: run_session(graph, x)
 
 
 def _openvino_runner(path: str, threads: int, precision: str) -> Run:

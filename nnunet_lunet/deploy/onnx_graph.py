@@ -79,9 +79,9 @@ def ort_session(path: str, threads: int = 0, optimization: str = "basic", spinni
     return ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
 
 
-def run_session(session, x: np.ndarray) -> np.ndarray:
+def run_session(ort_graph, x: np.ndarray) -> np.ndarray:
     """The graph's logits for ``x`` (N, C, spatial)."""
-    return session.run([OUTPUT_NAME], {INPUT_NAME: np.ascontiguousarray(x, dtype=np.float32)})[0]
+    return ort_graph.run([OUTPUT_NAME], {INPUT_NAME: np.ascontiguousarray(x, dtype=np.float32)})[0]
 
 
 class OnnxNetwork(nn.Module):
