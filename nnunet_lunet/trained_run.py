@@ -27,6 +27,7 @@ from typing import List, Tuple
 
 import numpy as np
 
+from nnunet_lunet.datasets import dataset_id
 from nnunet_lunet.errors import LUnetError
 
 
@@ -57,7 +58,7 @@ def require_fold(model_folder: str, fold, dataset_name: str, configuration: str,
     folder = fold_folder(model_folder, fold)
     if not os.path.isdir(folder):
         raise LUnetError(f"no training run at {folder}: check -tr, -p, -c and -f (train it with nnUNetv2_train "
-                         f"{int(dataset_name[7:10])} {configuration} {fold} -tr {trainer})")
+                         f"{dataset_id(dataset_name)} {configuration} {fold} -tr {trainer})")
     return folder
 
 

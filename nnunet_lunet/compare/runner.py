@@ -29,10 +29,10 @@ from typing import List, Optional, Sequence
 from nnunet_lunet.compare.collect import copy_all
 from nnunet_lunet.compare.plans import compare_plans_name, missing_configurations, write_compare_plans
 from nnunet_lunet.compare.preprocessed import incomplete_reason
-from nnunet_lunet.compare.presets import PRUNING_LEVELS, Row, preset_rows
+from nnunet_lunet.compare.presets import Row, preset_rows
 from nnunet_lunet.compare.runs import Budget, Job, check_budget, make_job, state
 from nnunet_lunet.compare.training import TrainOptions, script, train_jobs
-from nnunet_lunet.datasets import load_plans, require_env, resolve_dataset, resolved_configuration
+from nnunet_lunet.datasets import dataset_id, load_plans, require_env, resolve_dataset, resolved_configuration
 from nnunet_lunet.errors import LUnetError
 
 N_SPLITS = 5  # nnU-Net's default cross-validation
@@ -156,7 +156,7 @@ def check(settings: CompareSettings) -> Plan:
     reason = incomplete_reason(preprocessed, source, settings.configuration)
     if reason is not None:
         raise LUnetError(f"{dataset} {settings.configuration} is not completely preprocessed ({reason}): run "
-                         f"nnUNetv2_plan_and_preprocess -d {int(dataset[7:10])} -c {settings.configuration}")
+                         f"nnUNetv2_plan_and_preprocess -d {dataset_id(dataset)} -c {settings.configuration}")
     folds = _check_folds(settings.folds, preprocessed)
     _check_trainers(rows)
     plans = compare_plans_name(settings.plans, settings.batch_size)

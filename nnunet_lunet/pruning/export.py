@@ -19,6 +19,7 @@ from nnunet_lunet.plans.writer import write_plans_with
 from nnunet_lunet.pruning.layer_widths import format_layer_widths
 from nnunet_lunet.pruning.pruning_log import LOG_JSON, read_log, widths_at_level, widths_at_step
 from nnunet_lunet.pruning.schedule import level_name
+from nnunet_lunet.trained_run import model_folder, require_fold
 
 
 def pruned_architecture(architecture: dict, layer_widths: dict, configuration: str) -> dict:
@@ -38,11 +39,8 @@ def export_pruned(dataset: str, configuration: str, trainer: str, plans_name: st
     if step is not None and level is not None:
         raise LUnetError("--step and --level both name the widths to export: pass one of them")
     dataset_name = resolve_dataset(dataset)
-    run_folder = os.path.join(require_env("nnUNet_results"), dataset_name, f"{trainer}__{plans_name}__{configuration}",
-                              f"fold_{fold}")
-    if not os.path.isdir(run_folder):
-        raise LUnetError(f"no training run at {run_folder}: check -tr, -p, -c and -f (train it with nnUNetv2_train "
-                         f"{int(dataset_name[7:10])} {configuration} {fold} -tr {trainer})")
+    run_folder = require_fold(model_folder(require_env("nnUNet_results"), dataset_name, trainer, plans_name,
+                                           configuration), fold, dataset_name, configuration, trainer)
     log = read_log(run_folder)
     if log is None:
         raise LUnetError(f"{run_folder} has no {LOG_JSON}: it is not a pruning run (train one with -tr "
