@@ -163,6 +163,7 @@ def test_compare_resumes_after_a_killed_training(planned_dataset, tmp_path):
     (["-f", 5], "fold 5 does not exist"),
     (["--epochs", 0], "--epochs must be at least 1"),
     (["--rows", "lunet3"], "--rows lunet3: not in preset small"),
+    (["--rows", "lunet16", "stamp"], "the pruning rows cannot train at 2 epochs"),  # before any row trains
 ])
 def test_compare_refuses_bad_input_and_writes_nothing(planned_dataset, tmp_path, change, message):
     env, out = _env(planned_dataset, tmp_path), tmp_path / "out"

@@ -49,7 +49,6 @@ import torch
 import torch.distributed as dist
 from batchgenerators.utilities.file_and_folder_operations import load_json, save_json
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
-from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
 from nnunetv2.utilities.plans_handling.plans_handler import ConfigurationManager, PlansManager
 from torch import nn
 from torch._dynamo import OptimizedModule
@@ -59,6 +58,7 @@ from nnunet_lunet.architecture import architecture_of, pruned_network_class
 from nnunet_lunet.checkpoints import load_checkpoint
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.model_stats import count_parameters
+from nnunet_lunet.plans_networks import build_network
 from nnunet_lunet.pruning.activations import collect_activation_scores, remaining_scores
 from nnunet_lunet.pruning.criteria import get_criterion
 from nnunet_lunet.pruning.distributed import all_reduce_scores, broadcast_decision
@@ -135,11 +135,10 @@ class nnUNetTrainerSTAMP(nnUNetTrainerLeanRecipe):
                                    num_input_channels: int, num_output_channels: int,
                                    enable_deep_supervision: bool = True) -> nn.Module:
         # The planned network, as a class that can be pruned and that loads checkpoints of any widths.
-        pruned_class = pruned_network_class(architecture_of(configuration_manager),
-                                            f"{cls.__name__}: this configuration")
-        return get_network_from_plans(pruned_class, configuration_manager.network_arch_init_kwargs,
-                                      configuration_manager.network_arch_init_kwargs_req_import, num_input_channels,
-                                      num_output_channels, allow_init=True, deep_supervision=enable_deep_supervision)
+        architecture = architecture_of(configuration_manager)
+        pruned_class = pruned_network_class(architecture, f"{cls.__name__}: this configuration")
+        return build_network(dict(architecture, network_class_name=pruned_class), num_input_channels,
+                             num_output_channels, enable_deep_supervision)
 
     def _do_i_compile(self):
         # Every pruning step changes the shapes; recompiling after each costs more than compiling saves.
@@ -319,7 +318,7 @@ class nnUNetTrainerSTAMP(nnUNetTrainerLeanRecipe):
             # and so are levels recorded after it (a level is recorded after its epochs: "epoch" epochs trained)
             log["levels"] = [r for r in log.get("levels", []) if r["epoch"] < checkpoint["current_epoch"]]
             self.pruning_log = log
-        self.pruning_generator.set_state(state["generator_state"])
+        self.pruning_generator.set_state(state["generator_state"].cpu())  # read onto the training device
         self._restored_dropout = state.get("targeted_dropout")  # applied when on_train_start builds the dropout
 
 

@@ -145,6 +145,33 @@ def _jobs(rows: Sequence[Row], folds: Sequence[int], results: str, plans: str, c
     return jobs, retrain
 
 
+def _check_schedule_fits(rows: Sequence[Row], budget) -> None:
+    """LUnetError if the pruning rows' gradual schedule does not fit the budget (it would fail only when its turn
+    came, after the other rows had trained)."""
+    if not any(r.kind == "pruning" for r in rows):
+        return
+    from nnunet_lunet.pruning.schedule import GradualSchedule
+
+    try:
+        GradualSchedule(budget.epochs, budget.iterations)
+    except ValueError as e:
+        keys = " ".join(sorted(r.key for r in rows if r.kind == "width"))
+        raise LUnetError(f"the pruning rows cannot train at {budget.epochs} epochs: {e}; pass --epochs "
+                         f"{_min_epochs(budget.iterations)} or more, or --rows {keys}") from None
+
+
+def _min_epochs(iterations: int) -> int:
+    from nnunet_lunet.pruning.schedule import GradualSchedule
+
+    epochs = 1
+    while True:
+        try:
+            GradualSchedule(epochs, iterations)
+            return epochs
+        except ValueError:
+            epochs += 1
+
+
 def check(settings: CompareSettings) -> Plan:
     """Step 1: everything checked, nothing written; LUnetError naming the first problem."""
     _check_numbers(settings)
@@ -159,6 +186,7 @@ def check(settings: CompareSettings) -> Plan:
                          f"nnUNetv2_plan_and_preprocess -d {dataset_id(dataset)} -c {settings.configuration}")
     folds = _check_folds(settings.folds, preprocessed)
     _check_trainers(rows)
+    _check_schedule_fits(rows, settings.budget)
     plans = compare_plans_name(settings.plans, settings.batch_size)
     missing = missing_configurations(dataset, source, plans, settings.configuration, rows, settings.batch_size)
     results = os.path.join(require_env("nnUNet_results"), dataset)
