@@ -99,14 +99,15 @@ def test_benchmark_writes_report_csv_and_plots(bench):
 def _assert_plausible_memory(row: dict, parameters: int) -> None:
     """The memory columns (MiB) measure a process that holds the network: after imports <= model ready, and <= the
     inference peak; each delta is its peak minus the process after imports; a training step holds the weights and
-    their gradients at least, and more than inference does."""
+    their gradients at least. (Not "more than inference": for a small network the allocator's peaks can come out
+    the other way, as a full run showed.)"""
     mib = {k: float(row[f"memory_{k}_mib"]) for k in ("after_imports", "model_ready", "inference_peak",
                                                        "inference_delta", "train_peak", "train_delta")}
     weights = parameters * 4 / 2 ** 20
     assert 0 < mib["after_imports"] <= min(mib["model_ready"], mib["inference_peak"]), mib
     assert math.isclose(mib["inference_delta"], mib["inference_peak"] - mib["after_imports"], abs_tol=0.01), mib
     assert math.isclose(mib["train_delta"], mib["train_peak"] - mib["after_imports"], abs_tol=0.01), mib
-    assert mib["train_delta"] >= max(2 * weights, mib["inference_delta"]), (mib, weights)
+    assert mib["train_delta"] >= 2 * weights, (mib, weights)
 
 
 def _assert_ordered_latencies(row: dict, pattern: str) -> None:
