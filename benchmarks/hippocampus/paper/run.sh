@@ -2,7 +2,7 @@
 # The paper preset on MSD Hippocampus (docs/compare.md): every row with the lean recipe at 20 epochs x 25 iterations of
 # batch 2 (500 steps), 5 validation iterations per epoch, final validation without mirroring, on folds 0, 1 and 2, in
 # two lanes of one torch thread each. First the rows of the paper's claims (a) and (b) on the three folds, then the
-# other widths, then the pruning rows (refused, with a message, by an installation without the pruning trainers).
+# pruning rows and STAMP's retrained levels on fold 0, then every row on the three folds.
 # Each call benchmarks its rows into benchmark/ beside this script and copies each finished run's small outputs into
 # runs/ (no checkpoints). Resumable: run it again after an interruption (finished runs are kept, interrupted ones
 # continue with nnU-Net's --c, a run of another budget is refused).
@@ -16,8 +16,8 @@ export PYTHONUNBUFFERED=1
 [ -f "$nnUNet_preprocessed/Dataset004_Hippocampus/.preprocessed_3d_fullres" ] || {
   nnUNetv2_plan_and_preprocess -d 4 -c 3d_fullres -np 2 -npfp 2
   touch "$nnUNet_preprocessed/Dataset004_Hippocampus/.preprocessed_3d_fullres"; }
-COMPARE=(nnunet-lunet compare -d 4 -c 3d_fullres --preset paper -f 0 1 2 --batch-size 2 --epochs 20 --iterations 25
+COMPARE=(nnunet-lunet compare -d 4 -c 3d_fullres --preset paper --batch-size 2 --epochs 20 --iterations 25
          --val-iterations 5 --disable-tta -device cpu --lanes 2 --c -o "$HERE")
-"${COMPARE[@]}" --rows default lunet16 unet_as_lunet16 lunet8 unet_as_lunet8
-"${COMPARE[@]}" --rows default lunet32 lunet16 lunet8 lunet4 scaled75 scaled50 scaled25 unet_as_lunet16 unet_as_lunet8
-"${COMPARE[@]}"
+"${COMPARE[@]}" -f 0 1 2 --rows default lunet16 unet_as_lunet16 lunet8 unet_as_lunet8
+"${COMPARE[@]}" -f 0 --rows default stamp random_in_layer widest stamp75_retrained stamp50_retrained stamp25_retrained
+"${COMPARE[@]}" -f 0 1 2
