@@ -17,7 +17,7 @@ Rules:
   instructions) but not the parity-checked float32 computation (logits differ in the 2nd-3rd significant digit), so
   it is never a default; it is offered only on CPUs whose OpenVINO plugin reports native BF16 support
   (``bf16_supported``), where OpenVINO would not silently fall back to float32.
-- ``openvino-int8`` runs ``model_int8.xml`` beside the ONNX file (``model_folder.INT8_FILE``, written by
+- ``openvino-int8`` runs ``<name>_int8.xml`` beside the ONNX file ``<name>.onnx`` (``model_folder.INT8_FILE``, written by
   ``export-onnx --int8``, see ``int8``) in OpenVINO; it is never a default (its accuracy is what ``export-onnx
   --int8`` measured and stored in ``export.json``). A folder without that file is a ``LUnetError`` naming
   ``export-onnx --int8`` (``require_graph_file``). Its ``prepare`` writes the file from the ONNX file and calibration
@@ -101,11 +101,10 @@ def _openvino_runner(path: str, threads: int, precision: str) -> Run:
 
 
 def int8_path(onnx_path: str) -> str:
-    """The INT8 graph beside the ONNX file at ``onnx_path``."""
+    """The INT8 graph beside the ONNX file at ``onnx_path``: ``<name>_int8.xml`` (``model_folder.INT8_FILE`` beside
+    ``model.onnx``)."""
     import os
-
-    from nnunet_lunet.deploy.model_folder import INT8_FILE
-    return os.path.join(os.path.dirname(onnx_path), INT8_FILE)
+    return os.path.splitext(onnx_path)[0] + "_int8.xml"
 
 
 def _needs_int8() -> Optional[str]:
