@@ -188,13 +188,15 @@ def _labelled_otherwise(a: str, b: str, reader, ending: str) -> float:
 
 
 def validation_images(raw_dataset: str, cases: Sequence[str], file_ending: str) -> List[List[str]]:
-    """Each validation case's channel files in ``imagesTr``; ``LUnetError`` when one is missing."""
-    from nnunetv2.utilities.utils import create_lists_from_splitted_dataset_folder
+    """Each validation case's channel files (``CASE_XXXX<file ending>``) in ``imagesTr``, as nnU-Net lists them;
+    ``LUnetError`` when a case has none."""
+    import re
 
     folder = os.path.join(raw_dataset, "imagesTr")
-    lists = create_lists_from_splitted_dataset_folder(folder, file_ending, list(cases)) if os.path.isdir(folder) \
-        else []
-    if len(lists) != len(cases) or not all(lists):
+    names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+    lists = [[os.path.join(folder, n) for n in names if re.fullmatch(re.escape(case) + r"_\d{4}" +
+                                                                     re.escape(file_ending), n)] for case in cases]
+    if not all(lists):
         raise LUnetError(f"--int8 measures the Dice on the fold's validation cases, whose images are not all in "
                          f"{folder}: set nnUNet_raw to the dataset's raw folder, or export without --int8")
     return lists
