@@ -62,11 +62,12 @@ def _mean_dice(planned_dataset, predicted: str) -> float:
     """nnU-Net's own evaluation of ``predicted`` against the preprocessed ground truth."""
     from nnunetv2.evaluation.evaluate_predictions import compute_metrics_on_folder2
 
-    metrics = compute_metrics_on_folder2(os.path.join(planned_dataset.preprocessed, "gt_segmentations"), predicted,
-                                         os.path.join(planned_dataset.preprocessed, "dataset.json"),
-                                         os.path.join(planned_dataset.preprocessed, "nnUNetPlans.json"),
-                                         num_processes=1, chill=True)
-    return metrics["foreground_mean"]["Dice"]
+    compute_metrics_on_folder2(os.path.join(planned_dataset.preprocessed, "gt_segmentations"), predicted,
+                               os.path.join(planned_dataset.preprocessed, "dataset.json"),
+                               os.path.join(planned_dataset.preprocessed, "nnUNetPlans.json"), num_processes=1,
+                               chill=True)  # writes summary.json into the predicted folder
+    with open(os.path.join(predicted, "summary.json")) as f:
+        return json.load(f)["foreground_mean"]["Dice"]
 
 
 def test_int8_export_writes_a_complete_folder_with_its_dice(exported):
