@@ -16,7 +16,9 @@ Rules:
   warm-up); ``ort_<level>``: ONNX Runtime's CPU provider with graph optimisation level
   ``disable``/``basic``/``extended``/``all``; and every other graph runtime of the registry
   (``deploy.graph_runtimes.RUNTIMES``, by its name: ``openvino``, ``openvino-bf16``, ...), only where it can run
-  (``available_runtimes``). ``openvino_bf16``, the former spelling, is read as ``openvino-bf16``.
+  (``available_runtimes``). ``openvino_bf16``, the former spelling, is read as ``openvino-bf16``. ``openvino-int8``
+  runs, for the plans' variants, a graph quantized on the timed patch (speed only, not accuracy); for a
+  ``--model-folder``, its ``model_int8.xml`` from ``export-onnx --int8``.
 - One patch of the plan's patch size, batch 1, standard normal, no grad. Every runtime of every network gets
   ``--warmup`` untimed runs, then the timed runs are interleaved (every cell once per round, in a new shuffled order
   each round: ``nnunet_lunet.benchmark.latency.time_interleaved``) ``--repeats`` times, so that a drift of the
@@ -48,7 +50,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_networks import candidates, load_plans_and_dataset  # noqa: E402
-from nnunet_lunet.deploy.graph_runtimes import GRAPH_RUNTIMES, available_runtimes  # noqa: E402
+from nnunet_lunet.deploy.graph_runtimes import BY_NAME, GRAPH_RUNTIMES, available_runtimes  # noqa: E402
 
 ORT_LEVELS = ("disable", "basic", "extended", "all")
 # the registry's graph runtimes but ONNX Runtime, which is timed at each optimisation level instead
@@ -207,6 +209,9 @@ def bench_runtimes(plans: dict, configuration: str, dataset_json: dict, variants
             if onnx_path is None:
                 onnx_path = os.path.join(tmp, f"network{i}.onnx")
                 export_graph(network, x, onnx_path)
+                for runtime in set(runtimes) & set(OTHER_GRAPH_RUNTIMES):
+                    if BY_NAME[runtime].prepare is not None:  # the INT8 graph, calibrated on x (speed only)
+                        BY_NAME[runtime].prepare(onnx_path, [x.numpy()])
             for runtime, fn in runners(network, onnx_path, x, runtimes, threads).items():
                 cells[(label, runtime)] = fn
             if case is not None:

@@ -14,15 +14,22 @@ Rules:
   staging folder beside ``output`` and moved into place only when parity holds (``safe_output.staged_folder``), so a
   refused, failed or interrupted export leaves nothing at ``output`` (and, with ``overwrite``, the old folder
   untouched).
+- With ``int8`` (optional, ``int8``): after parity, the graph is quantized by NNCF on ``calibration_patches`` seeded
+  patches of the fold's training cases and the INT8 and float32 graphs' validation Dice are measured (``int8``'s
+  rules); their figures and the calibration settings go to ``export.json``. An INT8 Dice more than ``int8_tolerance``
+  Dice points below float32's refuses the whole export (nothing written). Checked first as well: NNCF and OpenVINO
+  importable, the fold's split, the validation images and ground truth, ``calibration_patches`` >= 1.
 - The folder's layout: ``model_folder``.
 """
 
 import os
 import shutil
 from dataclasses import dataclass
+from typing import List, Optional
 
-from nnunet_lunet.deploy.model_folder import (DATASET_FILE, ONNX_FILE, PLANS_FILE, ExportRecord, reduced_checkpoint,
-                                              write_record)
+from nnunet_lunet.deploy.int8 import CALIBRATION_PATCHES, CALIBRATION_SEED, INT8_TOLERANCE
+from nnunet_lunet.deploy.model_folder import (DATASET_FILE, INT8_FILE, ONNX_FILE, PLANS_FILE, ExportRecord,
+                                              reduced_checkpoint, write_record)
 from nnunet_lunet.deploy.parity import PARITY_TOLERANCE
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.safe_output import check_replaceable, staged_folder
@@ -44,6 +51,45 @@ class ExportRequest:
     checkpoint: str = "checkpoint_final.pth"
     overwrite: bool = False
     tolerance: float = PARITY_TOLERANCE
+    int8: bool = False
+    int8_tolerance: float = INT8_TOLERANCE  # Dice points
+    calibration_patches: int = CALIBRATION_PATCHES
+    calibration_seed: int = CALIBRATION_SEED
+
+
+@dataclass(frozen=True)
+class Int8Inputs:
+    """What ``--int8`` reads, checked before anything is written."""
+
+    train_cases: List[str]
+    validation_images: List[List[str]]
+    gt_folder: str
+
+
+def _check_int8(request: ExportRequest, dataset_name: str) -> Int8Inputs:
+    import json
+    import math
+
+    from nnunet_lunet.datasets import require_env
+    from nnunet_lunet.deploy.int8 import fold_split, require_int8_packages, validation_images
+
+    require_int8_packages()
+    if not math.isfinite(request.int8_tolerance):
+        raise LUnetError(f"--int8-tolerance {request.int8_tolerance}: give Dice points, e.g. {INT8_TOLERANCE:g}")
+    if request.calibration_patches < 1:
+        raise LUnetError(f"--calibration-patches {request.calibration_patches}: give at least 1 (default "
+                         f"{CALIBRATION_PATCHES})")
+    preprocessed = os.path.join(require_env("nnUNet_preprocessed"), dataset_name)
+    split = fold_split(preprocessed, request.fold)
+    gt_folder = os.path.join(preprocessed, "gt_segmentations")
+    with open(os.path.join(preprocessed, "dataset.json")) as f:
+        ending = json.load(f)["file_ending"]
+    missing = [c for c in split.val if not os.path.isfile(os.path.join(gt_folder, c + ending))]
+    if missing:
+        raise LUnetError(f"--int8 measures the Dice against {gt_folder}, which lacks {missing[0]}{ending}: run "
+                         f"nnUNetv2_plan_and_preprocess for the dataset, or export without --int8")
+    images = validation_images(os.path.join(require_env("nnUNet_raw"), dataset_name), split.val, ending)
+    return Int8Inputs(split.train, images, gt_folder)
 
 
 @dataclass(frozen=True)
@@ -53,6 +99,7 @@ class ExportedRun:
     dataset_name: str
     model_folder: str  # <trainer>__<plans>__<configuration>
     checkpoint_file: str
+    int8_inputs: Optional[Int8Inputs] = None
 
 
 def check_request(request: ExportRequest) -> ExportedRun:
@@ -72,8 +119,9 @@ def check_request(request: ExportRequest) -> ExportedRun:
     if not os.path.isfile(checkpoint_file):
         raise LUnetError(f"no {request.checkpoint} in {fold_folder} (training unfinished?): pass --checkpoint "
                          f"checkpoint_best.pth or checkpoint_latest.pth, or finish the training")
+    int8_inputs = _check_int8(request, dataset_name) if request.int8 else None
     check_replaceable(request.output, COMMAND, request.overwrite)
-    return ExportedRun(dataset_name, model_folder, checkpoint_file)
+    return ExportedRun(dataset_name, model_folder, checkpoint_file, int8_inputs)
 
 
 def _versions() -> dict:
@@ -124,7 +172,36 @@ def _write_folder(request: ExportRequest, run: ExportedRun, folder: str) -> Expo
     os.makedirs(os.path.join(folder, f"fold_{record.fold}"))
     torch.save(reduced_checkpoint(checkpoint), os.path.join(folder, record.checkpoint_path))
     write_record(record, folder)
+    if request.int8:
+        record = _add_int8(request, run, folder, record,
+                           preprocessed_data_folder(run.dataset_name, predictor.configuration_manager.data_identifier))
+        write_record(record, folder)
     return record
+
+
+def _add_int8(request: ExportRequest, run: ExportedRun, folder: str, record: ExportRecord,
+              data_folder: str) -> ExportRecord:
+    """Quantize, measure and judge (module rules); the record with the INT8 figures, or LUnetError."""
+    from dataclasses import replace
+    from importlib.metadata import version
+
+    from nnunet_lunet.deploy.int8 import calibration_patches, quantize_graph, refusal, validation_dice
+
+    inputs = run.int8_inputs
+    patches = calibration_patches(data_folder, inputs.train_cases, record.patch_size, request.calibration_patches,
+                                  request.calibration_seed)
+    quantize_graph(os.path.join(folder, ONNX_FILE), patches, os.path.join(folder, INT8_FILE))
+    figures = validation_dice(folder, record, inputs.validation_images, inputs.gt_folder)
+    reason = refusal(figures, request.int8_tolerance)
+    if reason:
+        raise LUnetError(f"INT8 refused: {reason}, on {figures.validation_cases} validation case(s); nothing was "
+                         f"written. Export without --int8, calibrate on more patches (--calibration-patches), or "
+                         f"accept the loss with --int8-tolerance")
+    return replace(record, int8_dice=figures.dice, int8_float32_dice=figures.float32_dice,
+                   int8_labelled_otherwise_share=figures.labelled_otherwise_share,
+                   int8_validation_cases=figures.validation_cases, int8_tolerance=request.int8_tolerance,
+                   int8_calibration_patches=request.calibration_patches,
+                   int8_calibration_seed=request.calibration_seed, int8_nncf_version=version("nncf"))
 
 
 def export_onnx(request: ExportRequest) -> ExportRecord:

@@ -1,5 +1,5 @@
 """The runtimes that run a model on the CPU, as one registry (``RUNTIMES``): PyTorch, ONNX Runtime (a dependency),
-OpenVINO at float32 and at bfloat16 (optional).
+OpenVINO at float32, at bfloat16 and on the INT8 graph (optional).
 
 Rules:
 
@@ -17,6 +17,11 @@ Rules:
   instructions) but not the parity-checked float32 computation (logits differ in the 2nd-3rd significant digit), so
   it is never a default; it is offered only on CPUs whose OpenVINO plugin reports native BF16 support
   (``bf16_supported``), where OpenVINO would not silently fall back to float32.
+- ``openvino-int8`` runs ``<name>_int8.xml`` beside the ONNX file ``<name>.onnx`` (``model_folder.INT8_FILE``, written by
+  ``export-onnx --int8``, see ``int8``) in OpenVINO; it is never a default (its accuracy is what ``export-onnx
+  --int8`` measured and stored in ``export.json``). A folder without that file is a ``LUnetError`` naming
+  ``export-onnx --int8`` (``require_graph_file``). Its ``prepare`` writes the file from the ONNX file and calibration
+  patches, for the benchmark, which exports its own graphs and times them (speed only: calibrated on one patch).
 - ``threads``: intra-op threads; 0 = the runtime's default (one per physical core).
 - OpenVINO is optional (``pip install "nnunet-lunet[openvino]"``): asking for it without it installed is a
   ``LUnetError`` naming that command; ``available_runtimes()`` lists the graph runtimes that can run here.
@@ -95,6 +100,46 @@ def _openvino_runner(path: str, threads: int, precision: str) -> Run:
     return run
 
 
+def int8_path(onnx_path: str) -> str:
+    """The INT8 graph beside the ONNX file at ``onnx_path``: ``<name>_int8.xml`` (``model_folder.INT8_FILE`` beside
+    ``model.onnx``)."""
+    import os
+    return os.path.splitext(onnx_path)[0] + "_int8.xml"
+
+
+def _needs_int8() -> Optional[str]:
+    from nnunet_lunet.deploy.int8 import INSTALL, int8_packages_missing
+
+    missing = int8_packages_missing()
+    if missing:
+        return f"--runtime openvino-int8 needs NNCF and OpenVINO ({missing} not installed): {INSTALL}"
+    return None
+
+
+def _int8_runner(path: str, threads: int) -> Run:
+    return _openvino_runner(require_graph_file(path, "openvino-int8"), threads, "f32")
+
+
+def _prepare_int8(path: str, patches) -> None:
+    from nnunet_lunet.deploy.int8 import quantize_graph
+    quantize_graph(path, patches, int8_path(path))
+
+
+def require_graph_file(onnx_path: str, runtime: str) -> str:
+    """The graph file ``runtime`` runs for the ONNX file at ``onnx_path``; ``LUnetError`` when it is missing."""
+    import os
+
+    if runtime != "openvino-int8":
+        return onnx_path
+    path = int8_path(onnx_path)
+    if not os.path.isfile(path):
+        folder = os.path.dirname(onnx_path) or "."
+        raise LUnetError(f"model folder {folder} has no INT8 model ({os.path.basename(path)}), which --runtime "
+                         f"openvino-int8 runs: export the model with nnunet-lunet export-onnx --int8 -o {folder} "
+                         f"--overwrite, or use --runtime openvino")
+    return path
+
+
 @dataclass(frozen=True)
 class Runtime:
     """One entry of the registry (module rules)."""
@@ -106,6 +151,8 @@ class Runtime:
     missing: Callable[[], Optional[str]]  # why it cannot run here (None: it can)
     runner: Optional[Callable[[str, int], Run]]  # (graph path, threads) -> run; None: PyTorch
     own_ratio: bool = False  # the benchmark also compares it with the reference in this runtime
+    # writes the graph it runs beside an ONNX file from calibration patches (None: it runs the ONNX file itself)
+    prepare: Optional[Callable[[str, List[np.ndarray]], None]] = None
 
 
 TORCH = Runtime("torch", "PyTorch", "", "", _always, None)
@@ -116,6 +163,7 @@ RUNTIMES = (
             lambda path, threads: _openvino_runner(path, threads, "f32")),
     Runtime("openvino-bf16", "OpenVINO bf16", "_ov16", "OV bf16", _needs_bf16,
             lambda path, threads: _openvino_runner(path, threads, "bf16")),
+    Runtime("openvino-int8", "OpenVINO INT8", "_ov8", "OV int8", _needs_int8, _int8_runner, prepare=_prepare_int8),
 )
 BY_NAME: Dict[str, Runtime] = {r.name: r for r in RUNTIMES}
 GRAPH_RUNTIMES = tuple(r.name for r in RUNTIMES if r.runner is not None)

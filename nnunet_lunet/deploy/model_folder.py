@@ -6,7 +6,10 @@ Layout:
 - ``plans.json``, ``dataset.json``: the trained model's own copies (from its results folder), which nnU-Net's
   preprocessing and export read;
 - ``export.json``: the ``ExportRecord`` (configuration, trainer, plans, fold, checkpoint, mirroring axes,
-  input/output channels, patch size, spatial divisor, parity figures (``parity.Parity``), opset, versions);
+  input/output channels, patch size, spatial divisor, parity figures (``parity.Parity``), opset, versions; with
+  ``--int8`` the INT8 figures and calibration settings, ``int8_*``);
+- ``model_int8.xml``/``.bin`` (only with ``export-onnx --int8``): the graph quantized to INT8 by NNCF, in OpenVINO's
+  format (``int8``), which ``predict --runtime openvino-int8`` runs;
 - ``fold_<F>/<checkpoint>``: the checkpoint reduced to what nnU-Net's predictor reads (network weights, trainer
   name, init args, mirroring axes; no optimizer state), so ``predict --runtime torch`` (and
   ``nnUNetv2_predict_from_modelfolder -m DIR -f F``) runs the same model in PyTorch.
@@ -22,6 +25,7 @@ from typing import Dict, List, Optional
 from nnunet_lunet.errors import LUnetError
 
 ONNX_FILE = "model.onnx"
+INT8_FILE = "model_int8.xml"  # with its weights in model_int8.bin
 PLANS_FILE = "plans.json"
 DATASET_FILE = "dataset.json"
 RECORD_FILE = "export.json"
@@ -55,6 +59,15 @@ class ExportRecord:
     parity_max_probability_diff: Optional[float] = None
     parity_argmax_differ_share: Optional[float] = None
     parity_argmax_differ_beyond_ties: Optional[int] = None
+    # ``int8.Int8Figures`` and the calibration settings (only in folders exported with --int8)
+    int8_dice: Optional[float] = None  # mean foreground Dice on the fold's validation cases, INT8 graph
+    int8_float32_dice: Optional[float] = None  # the same for the float32 graph
+    int8_labelled_otherwise_share: Optional[float] = None
+    int8_validation_cases: Optional[int] = None
+    int8_tolerance: Optional[float] = None  # Dice points
+    int8_calibration_patches: Optional[int] = None
+    int8_calibration_seed: Optional[int] = None
+    int8_nncf_version: Optional[str] = None
 
     @property
     def checkpoint_path(self) -> str:

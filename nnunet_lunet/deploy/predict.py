@@ -6,8 +6,9 @@ Rules:
   step ``step_size``), test-time mirroring (the checkpoint's mirroring axes, unless ``mirroring`` is off), resampling
   and export (segmentations, and with ``save_probabilities`` the same ``.npz``/``.pkl`` files ``nnUNetv2_predict``
   writes), run through ``predict_from_files`` with ``processes`` worker processes for preprocessing and export.
-  With runtime ``onnxruntime``, ``openvino`` or ``openvino-bf16`` (optional, ``graph_runtimes``) only the network is
-  replaced, by ``onnx_graph.OnnxNetwork`` running the folder's graph; with ``torch`` the network is rebuilt from the
+  With runtime ``onnxruntime``, ``openvino``, ``openvino-bf16`` or ``openvino-int8`` (optional, ``graph_runtimes``)
+  only the network is replaced, by ``onnx_graph.OnnxNetwork`` running the folder's graph (``openvino-int8``: its
+  INT8 graph, from ``export-onnx --int8``); with ``torch`` the network is rebuilt from the
   folder's reduced checkpoint as ``nnUNetv2_predict`` rebuilds it. Inference runs on the CPU.
 - Checked before anything is written and before nnU-Net's workers start (``LUnetError``): the model folder
   (``model_folder.read_model_folder``), the input folder (``input_cases``: images named ``CASE_XXXX<file ending>``,
@@ -25,7 +26,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from nnunet_lunet.deploy.graph_runtimes import GRAPH_RUNTIMES, graph_runner, require_runtime
+from nnunet_lunet.deploy.graph_runtimes import GRAPH_RUNTIMES, graph_runner, require_graph_file, require_runtime
 from nnunet_lunet.deploy.input_folder import input_cases
 from nnunet_lunet.deploy.model_folder import DATASET_FILE, ONNX_FILE, PLANS_FILE, ExportRecord, read_model_folder
 from nnunet_lunet.errors import LUnetError
@@ -66,6 +67,8 @@ def check_request(request: PredictRequest) -> ExportRecord:
     if request.threads < 0:
         raise LUnetError(f"--threads {request.threads}: give 0 (the runtime's default) or more")
     record = read_model_folder(request.model_folder, need_checkpoint=request.runtime == "torch")
+    if request.runtime != "torch":
+        require_graph_file(os.path.join(request.model_folder, ONNX_FILE), request.runtime)
     with open(os.path.join(request.model_folder, DATASET_FILE)) as f:
         file_ending = json.load(f)["file_ending"]
     input_cases(request.input_folder, file_ending, record.input_channels)
