@@ -147,6 +147,10 @@ def test_compare_resumes_after_a_killed_training(planned_dataset, tmp_path):
         with open(copy / "debug.json") as fh:
             debug = json.load(fh)
         assert (debug["num_epochs"], debug["num_iterations_per_epoch"]) == ("2", "5")
+        # nnU-Net's absolute folders are written as their variables: the copies name no machine's folders
+        assert debug["output_folder"] == f"$nnUNet_results/{planned_dataset.name}/{copy.parent.name}/fold_{f}"
+        for path in copy.iterdir():
+            assert env["nnUNet_results"] not in path.read_text(), path
 
     third = run(_command(planned_dataset, out, "--c"), env)
     assert third.stdout.count("[compare] reusing") == 4 and "up to date" in third.stdout, third.stdout

@@ -2,8 +2,11 @@
 
 What is copied (no checkpoints): ``validation/summary.json`` as ``summary.json``, each pruning level's
 ``validation_level<L>/summary.json`` as ``summary_level<L>.json``, ``debug.json``, ``pruning_log.json`` and
-nnU-Net's ``training_log_*.txt`` (not ``progress.png``: half a megabyte a run, and the log holds its numbers). Copies replace earlier copies of the same files; nothing else in
-the folder is touched.
+nnU-Net's ``training_log_*.txt`` (not ``progress.png``: half a megabyte a run, and the log holds its numbers).
+nnU-Net writes absolute paths into these files (``debug.json``'s output folders, ``summary.json``'s prediction and
+reference files): in the copies each of the folders ``nnUNet_results``, ``nnUNet_preprocessed`` and ``nnUNet_raw``
+is written as ``$nnUNet_results`` etc., so committed copies name no machine's folders (``portable_text``). Copies
+replace earlier copies of the same files; nothing else in the folder is touched.
 """
 
 import glob
@@ -14,6 +17,24 @@ from typing import Sequence
 from nnunet_lunet.compare.runs import Job
 
 SMALL_FILES = ("debug.json", "pruning_log.json")
+ROOTS = ("nnUNet_results", "nnUNet_preprocessed", "nnUNet_raw")
+
+
+def portable_text(text: str) -> str:
+    """``text`` with each nnU-Net folder of this environment written as its variable (module rules); the longest
+    folder first, so that one nested in another is replaced whole."""
+    roots = [(os.path.abspath(os.environ[v]), "$" + v) for v in ROOTS if os.environ.get(v)]
+    for folder, variable in sorted(roots, key=lambda r: -len(r[0])):
+        text = text.replace(folder, variable)
+    return text
+
+
+def _copy(source: str, target: str) -> None:
+    with open(source, encoding="utf-8", errors="surrogateescape") as f:
+        text = f.read()
+    with open(target, "w", encoding="utf-8", errors="surrogateescape") as f:
+        f.write(portable_text(text))
+    shutil.copystat(source, target)
 
 
 def copy_small_outputs(job: Job, runs: str) -> str:
@@ -27,7 +48,7 @@ def copy_small_outputs(job: Job, runs: str) -> str:
     pairs += [(path, os.path.basename(path)) for path in glob.glob(os.path.join(job.folder, "training_log_*.txt"))]
     for source, name in pairs:
         if os.path.isfile(source):
-            shutil.copy2(source, os.path.join(target, name))
+            _copy(source, os.path.join(target, name))
     return target
 
 
