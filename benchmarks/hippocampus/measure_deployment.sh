@@ -13,8 +13,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 PLANS="$nnUNet_preprocessed/Dataset004_Hippocampus/nnUNetPlans.json"
 THREADS=${THREADS:-2}
 rm -f "$HERE/whole_case.csv" "$HERE/batched_tiles.csv"
-python "$HERE/../bench_runtimes.py" --plans-file "$PLANS" -c 3d_fullres --widths 16 8 --scales --threads "$THREADS" \
-  --repeats "${REPEATS:-3}" --warmup 1 --runtimes torch_eager ort_basic openvino openvino-bf16 \
+python "$HERE/../bench_runtimes.py" --plans-file "$PLANS" -c 3d_fullres --widths 16 8 --threads "$THREADS" \
+  --repeats "${REPEATS:-3}" --warmup 1 --runtimes torch_eager ort_basic openvino openvino-bf16 openvino-int8 \
   --case largest --case-repeat 3 --csv "$HERE/whole_case.csv" | tee "$HERE/whole_case.md"
-python "$HERE/../bench_batched_tiles.py" --plans-file "$PLANS" -c 3d_fullres --widths 16 8 --scales --threads "$THREADS" \
+python "$HERE/../bench_batched_tiles.py" --plans-file "$PLANS" -c 3d_fullres --widths 16 8 --threads "$THREADS" \
   --repeats "${REPEATS:-7}" --batches 1 2 4 8 --csv "$HERE/batched_tiles.csv" | tee "$HERE/batched_tiles.md"
