@@ -114,12 +114,17 @@ def calibration_patches(data_folder: str, cases: Sequence[str], patch_size: Sequ
 
 
 def quantize_graph(onnx_path: str, patches: Sequence[np.ndarray], xml_path: str) -> None:
-    """``xml_path`` (and its ``.bin``): the graph at ``onnx_path`` quantized by NNCF on ``patches``."""
+    """``xml_path`` (and its ``.bin``): the graph at ``onnx_path`` quantized by NNCF on ``patches``. NNCF's progress
+    bars go to stderr: stdout belongs to the caller (the benchmarks print their tables there)."""
+    import contextlib
+    import sys
+
     import nncf
     import openvino as ov
 
     model = ov.Core().read_model(onnx_path)
-    quantized = nncf.quantize(model, nncf.Dataset(list(patches)), subset_size=len(patches))
+    with contextlib.redirect_stdout(sys.stderr):
+        quantized = nncf.quantize(model, nncf.Dataset(list(patches)), subset_size=len(patches))
     ov.save_model(quantized, xml_path, compress_to_fp16=False)
 
 
