@@ -36,8 +36,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--test-labels", default=None, help="folder of the test images' labels (labelsTs layout)")
     p.add_argument("--reference", default=None, help="model the x (ratio) columns compare with: a results folder "
                                                      "name TRAINER__PLANS__CONFIGURATION (default: the default network "
-                                                     "with the lean recipe, nnUNetTrainerLeanRecipe[_smoke], else "
-                                                     "nnUNetTrainer[_smoke], with nnUNetPlans and -c)")
+                                                     "with the lean recipe, nnUNetTrainerLeanRecipe[_budget|_smoke], else "
+                                                     "nnUNetTrainer[_budget|_smoke], with nnUNetPlans (or "
+                                                     "nnUNetPlans_compare[_bB]) and -c)")
     p.add_argument("--disable-tta", action="store_true", help="no test-time mirroring in whole-case and test-set "
                                                                 "prediction (as nnUNetv2_predict --disable_tta; "
                                                                 "about 8x faster in 3D)")
