@@ -34,6 +34,7 @@ from nnunet_lunet.compare.runs import Budget, Job, check_budget, make_job, state
 from nnunet_lunet.compare.training import TrainOptions, script, train_jobs
 from nnunet_lunet.datasets import dataset_id, load_plans, require_env, resolve_dataset, resolved_configuration
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.plans.writer import check_target
 from nnunet_lunet.safe_output import write_json
 
 N_SPLITS = 5  # nnU-Net's default cross-validation
@@ -190,6 +191,8 @@ def check(settings: CompareSettings) -> Plan:
     _check_schedule_fits(rows, settings.budget)
     plans = compare_plans_name(settings.plans, settings.batch_size)
     missing = missing_configurations(dataset, source, plans, settings.configuration, rows, settings.batch_size)
+    if missing:
+        check_target(dataset, settings.plans, plans, overwrite=True)  # a plans file the package did not write: refused
     results = os.path.join(require_env("nnUNet_results"), dataset)
     jobs, retrain = _jobs(rows, folds, results, plans, settings.configuration)
     for job in jobs + retrain:
