@@ -28,7 +28,7 @@ from typing import Dict, List, Optional, Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_runtimes import _networks  # noqa: E402
-from bench_networks import load_plans_and_dataset  # noqa: E402
+from bench_networks import add_plans_file_options, load_plans_and_dataset  # noqa: E402
 
 COLUMNS = ("network", "runtime", "batch", "ms per call", "ms per tile", "min ms per tile", "max ms per tile",
            "x batch 1")
@@ -89,14 +89,9 @@ def format_rows(rows: Sequence[Dict[str, object]]) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from nnunet_lunet.commands.options import add_width_options
-
     p = argparse.ArgumentParser(description="Time per tile at batch 1 and larger batches under each graph runtime, "
                                             "interleaved.")
-    p.add_argument("--plans-file", required=True, help="nnU-Net plans file")
-    p.add_argument("-c", "--configuration", required=True, help="configuration, e.g. 3d_fullres")
-    p.add_argument("--dataset-json", default=None, help="dataset.json (default: the one beside the plans file)")
-    add_width_options(p)
+    add_plans_file_options(p)
     p.add_argument("--runtimes", nargs="+", default=["onnxruntime", "openvino"], help="graph runtimes (default: "
                                                                                      "onnxruntime openvino)")
     p.add_argument("--batches", nargs="+", type=int, default=[1, 2, 4, 8], help="tiles per call (default: 1 2 4 8)")

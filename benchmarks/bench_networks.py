@@ -27,6 +27,18 @@ COLUMNS = ("network", "widths per stage", "parameters", "MACs / patch", "MACs ra
            "train step ms", "train ratio")
 
 
+def add_plans_file_options(p: argparse.ArgumentParser) -> None:
+    """The input of every benchmark script: a plans file, one of its configurations and the width variants to build
+    from it (``--widths``, ``--scales``, ``--match-parameters``); ``load_plans_and_dataset`` reads the files."""
+    from nnunet_lunet.commands.options import add_width_options
+
+    p.add_argument("--plans-file", required=True, help="nnU-Net plans file, e.g. "
+                                                       "$nnUNet_preprocessed/Dataset004_Hippocampus/nnUNetPlans.json")
+    p.add_argument("-c", "--configuration", required=True, help="configuration, e.g. 3d_fullres")
+    p.add_argument("--dataset-json", default=None, help="dataset.json (default: the one beside the plans file)")
+    add_width_options(p)
+
+
 def load_plans_and_dataset(plans_file: str, dataset_json_file: Optional[str] = None) -> tuple:
     """``(plans, dataset_json)``; the dataset.json defaults to the one beside the plans file."""
     from nnunet_lunet.errors import LUnetError
@@ -101,15 +113,9 @@ def format_rows(rows: Sequence[Dict[str, object]]) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from nnunet_lunet.commands.options import add_width_options
-
     p = argparse.ArgumentParser(description="Time the default network of a plans configuration and its width "
                                             "variants side by side (forward and training step), with ratios.")
-    p.add_argument("--plans-file", required=True, help="nnU-Net plans file, e.g. "
-                                                       "$nnUNet_preprocessed/Dataset004_Hippocampus/nnUNetPlans.json")
-    p.add_argument("-c", "--configuration", required=True, help="configuration, e.g. 3d_fullres")
-    p.add_argument("--dataset-json", default=None, help="dataset.json (default: the one beside the plans file)")
-    add_width_options(p)
+    add_plans_file_options(p)
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="device (default: cpu)")
     p.add_argument("--repeats", type=int, default=5, help="timed runs per measurement (default: 5; median shown)")
     p.add_argument("--warmup", type=int, default=2, help="untimed runs first (default: 2)")

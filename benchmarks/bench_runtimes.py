@@ -49,7 +49,7 @@ import tempfile
 from typing import Callable, Dict, List, Optional, Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_networks import candidates, load_plans_and_dataset  # noqa: E402
+from bench_networks import add_plans_file_options, candidates, load_plans_and_dataset  # noqa: E402
 from nnunet_lunet.deploy.graph_runtimes import BY_NAME, GRAPH_RUNTIMES, available_runtimes  # noqa: E402
 
 ORT_LEVELS = ("disable", "basic", "extended", "all")
@@ -293,16 +293,10 @@ def write_csv(rows: Sequence[Dict[str, object]], path: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from nnunet_lunet.commands.options import add_width_options
-
     p = argparse.ArgumentParser(description="Time one patch of every width variant under each CPU runtime "
                                             "(PyTorch eager / channels-last / compile, ONNX Runtime optimisation "
                                             "levels, OpenVINO), interleaved, with ratios to the default network.")
-    p.add_argument("--plans-file", required=True, help="nnU-Net plans file, e.g. "
-                                                       "$nnUNet_preprocessed/Dataset004_Hippocampus/nnUNetPlans.json")
-    p.add_argument("-c", "--configuration", required=True, help="configuration, e.g. 3d_fullres")
-    p.add_argument("--dataset-json", default=None, help="dataset.json (default: the one beside the plans file)")
-    add_width_options(p)
+    add_plans_file_options(p)
     p.add_argument("--model-folder", nargs="*", default=[], help="export-onnx folders of trained (e.g. pruned) "
                                                                  "models to time too")
     p.add_argument("--runtimes", nargs="+", choices=RUNTIMES + tuple(ALIASES), default=list(DEFAULT_RUNTIMES),

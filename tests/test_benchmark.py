@@ -226,6 +226,26 @@ def test_model_discovery_and_reference_rules(tmp_path):
         "nnUNetTrainerLeanRecipe_smoke__nnUNetPlans__3d_fullres"
 
 
+def test_the_reference_is_found_for_budget_trainers_and_comparison_plans(tmp_path):
+    """The default network as ``compare`` trains it (``_budget`` trainer, ``nnUNetPlans_compare_b<B>``) is the
+    reference when no --reference is given; a width variant or another plans file is not."""
+    from nnunet_lunet.benchmark.discovery import discover_models, pick_reference
+
+    for name in ("nnUNetTrainerLUnet16_budget__nnUNetPlans_compare_b2__3d_fullres_lunet16",
+                 "nnUNetTrainerLeanRecipe_budget__nnUNetPlans_lunet__3d_fullres",
+                 "nnUNetTrainerLeanRecipe_budget__nnUNetPlans_compare_b2__3d_fullres_scaled50"):
+        os.makedirs(tmp_path / name)
+    assert pick_reference(discover_models(str(tmp_path), "3d_fullres"), "3d_fullres") is None
+    for name in ("nnUNetTrainer_budget__nnUNetPlans_compare__3d_fullres",  # each one preferred to those before
+                 "nnUNetTrainerLeanRecipe_budget__nnUNetPlans_compare_b2__3d_fullres",
+                 "nnUNetTrainerLeanRecipe_budget__nnUNetPlans__3d_fullres"):
+        os.makedirs(tmp_path / name)
+        assert pick_reference(discover_models(str(tmp_path), "3d_fullres"), "3d_fullres").name == name
+    os.makedirs(tmp_path / "nnUNetTrainerLeanRecipe__nnUNetPlans_compare__3d_fullres")  # a full budget beats _budget
+    assert pick_reference(discover_models(str(tmp_path), "3d_fullres"), "3d_fullres").name == \
+        "nnUNetTrainerLeanRecipe__nnUNetPlans_compare__3d_fullres"
+
+
 def test_an_exact_model_list_keeps_its_order_and_its_missing_models(tmp_path):
     from nnunet_lunet.benchmark.discovery import check_models, discover_models
     from nnunet_lunet.errors import LUnetError

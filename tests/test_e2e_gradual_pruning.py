@@ -110,10 +110,16 @@ def test_gradual_run_continued_mid_schedule_reaches_every_level(gradual_run, pla
         assert record["validation_dice"] == summary["foreground_mean"]["Dice"]
         assert math.isfinite(record["pseudo_dice"])
     assert not [f for f in os.listdir(fold) if f.endswith(".partial")]
-    # The final validation is of the network at the last level.
+    # The final validation is of the network at the last level: validated once, into validation_level25/, and
+    # nnU-Net's validation/ is that validation (its files, with paths pointing into validation/), not a second run.
     final = torch.load(os.path.join(fold, "checkpoint_final.pth"), map_location="cpu", weights_only=False)
     assert final["pruning"]["layer_widths"] == log["levels"][-1]["layer_widths"]
-    assert summary_cases(check_summary(os.path.join(fold, "validation", "summary.json"))) == cases
+    final_summary = check_summary(os.path.join(fold, "validation", "summary.json"))
+    assert summary_cases(final_summary) == cases
+    last = _read_json(os.path.join(fold, log["levels"][-1]["validation"], "summary.json"))
+    assert final_summary["foreground_mean"] == last["foreground_mean"]
+    training_logs = [os.path.join(fold, f) for f in os.listdir(fold) if f.startswith("training_log")]
+    assert sum(open(f).read().count("Validation complete") for f in training_logs) == len(LEVELS)
 
 
 def test_export_pruned_level(gradual_run, planned_dataset):

@@ -347,8 +347,14 @@ class GradualPruning:
     runs nnU-Net's own final validation (``perform_actual_validation``, with deep supervision off, all DDP ranks) on
     it into ``validation_level75/`` (nnU-Net's ``summary.json``). A level is recorded between epochs (after nnU-Net's
     epoch-end stamp), so its validation time is in no epoch's time; a run continued from a checkpoint written before
-    a level was recorded records it again at the start of the next epoch. The final ``validation/`` is then at the
-    last level (unless ``--val_best`` picks an earlier checkpoint)."""
+    a level was recorded records it again at the start of the next epoch.
+
+    The last level is recorded at the end of training, so its network is the final one: it is validated once, into
+    ``validation_level25/``, and nnU-Net's final validation that ``nnUNetv2_train`` runs next puts a copy of it into
+    ``validation/`` (with ``summary.json``'s prediction paths pointing there) instead of predicting the same cases
+    again. ``validation_levelNN/`` is always the level's network; ``validation/`` is nnU-Net's final validation, run
+    for real when the network is another one (``--val_best`` loads ``checkpoint_best.pth``; ``--val`` in a later
+    call) or when it must write probabilities (``--npz``)."""
 
     pruning_levels = (0.75, 0.5, 0.25)
     pruning_warmup_fraction = 0.2
@@ -360,6 +366,7 @@ class GradualPruning:
                  device: torch.device = torch.device("cuda")):
         super().__init__(plans, configuration, fold, dataset_json, device)
         self._iteration = 0  # training iterations of the current epoch so far
+        self._final_validation: Optional[str] = None  # the last level's validation folder, while it is the network's
 
     def make_gradual_schedule(self) -> GradualSchedule:
         try:
@@ -396,6 +403,35 @@ class GradualPruning:
         self.record_due_levels()  # the last level, before nnU-Net's final checkpoint
         super().on_train_end()
 
+    def load_checkpoint(self, filename_or_checkpoint: Union[dict, str]) -> None:
+        super().load_checkpoint(filename_or_checkpoint)
+        self._final_validation = None  # another network (e.g. --val_best): nnU-Net's validation runs for real
+
+    def perform_actual_validation(self, save_probabilities: bool = False):
+        """nnU-Net's final validation, or, right after the last level was validated on the same network, a copy of
+        that validation (see the class docstring)."""
+        level_folder, self._final_validation = self._final_validation, None
+        if level_folder is None or save_probabilities:
+            return super().perform_actual_validation(save_probabilities)
+        self.print_to_log_file(f"final validation: the network is the last level's, validated into {level_folder}; "
+                               f"copying it to validation/ rather than predicting the cases again")
+        if self.local_rank == 0:
+            target = os.path.join(self.output_folder, "validation")
+            staging = target + ".partial"
+            shutil.rmtree(staging, ignore_errors=True)
+            shutil.copytree(os.path.join(self.output_folder, level_folder), staging)
+            summary = _move_summary_paths(os.path.join(staging, "summary.json"),
+                                          os.path.join(self.output_folder, level_folder), target)
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(staging, target)
+            for label in summary["mean"]:  # what nnU-Net's validation reports, as it reports it
+                self.logger.log_summary(f"final_val/class_{label}_dice", summary["mean"][label]["Dice"])
+            self.logger.log_summary("final_val/foreground_dice", summary["foreground_mean"]["Dice"])
+            self.print_to_log_file("Mean Validation Dice: ", summary["foreground_mean"]["Dice"],
+                                   also_print_to_console=True)
+        if self.is_ddp:
+            dist.barrier()
+
     # -- the schedule's steps and levels ---------------------------------------------------------------------------
     def take_due_steps(self, iteration: int) -> None:
         """Take the schedule's steps due before ``iteration`` of the current epoch that the run has not taken."""
@@ -426,6 +462,8 @@ class GradualPruning:
         finally:
             self.current_epoch += 1
         dice = self.validate_into(validation)
+        if level == self.pruning_schedule.levels[-1]:
+            self._final_validation = validation  # nnU-Net's final validation would predict the same network again
         net = self._plain_network()
         record = level_record(level, self.current_epoch, len(self.pruning_log["steps"]), read_layer_widths(net),
                               count_parameters(net), self._last_pseudo_dice(), dice, checkpoint, validation)
@@ -455,9 +493,15 @@ class GradualPruning:
         written = os.path.join(staging, "validation")
         os.replace(written, target)
         os.rmdir(staging)
-        summary_file = os.path.join(target, "summary.json")
-        summary = load_json(summary_file)
-        for case in summary["metric_per_case"]:
-            case["prediction_file"] = os.path.join(target, os.path.relpath(case["prediction_file"], written))
-        save_json(summary, summary_file, sort_keys=True)  # as nnU-Net's save_summary_json
+        summary = _move_summary_paths(os.path.join(target, "summary.json"), written, target)
         return float(summary["foreground_mean"]["Dice"])
+
+
+def _move_summary_paths(summary_file: str, old: str, new: str) -> dict:
+    """Rewrite the prediction paths of nnU-Net's validation ``summary.json`` from folder ``old`` to ``new``;
+    returns the summary."""
+    summary = load_json(summary_file)
+    for case in summary["metric_per_case"]:
+        case["prediction_file"] = os.path.join(new, os.path.relpath(case["prediction_file"], old))
+    save_json(summary, summary_file, sort_keys=True)  # as nnU-Net's save_summary_json
+    return summary

@@ -12,9 +12,10 @@ Rules:
   and ``plans``, names each model once and only configurations the rule above covers (``check_models``).
 - Folds: the requested ones (``0``..``N`` or ``all``); by default every ``fold_N`` / ``fold_all`` folder present.
 - The reference for ratio columns: the one named, else nnU-Net's default network trained with the LUnet trainers'
-  recipe (trainer ``nnUNetTrainerLeanRecipe``, else ``nnUNetTrainerLeanRecipe_smoke``), so that rows differ in the
-  network only; else with nnU-Net's own recipe (``nnUNetTrainer``, else ``nnUNetTrainer_smoke``); plans
-  ``nnUNetPlans``, configuration equal to the requested one; else none.
+  recipe (trainer ``nnUNetTrainerLeanRecipe``, else its ``_budget``, else its ``_smoke`` class), so that rows differ
+  in the network only; else with nnU-Net's own recipe (``nnUNetTrainer``, ``_budget``, ``_smoke``, in this order);
+  configuration equal to the requested one; plans ``nnUNetPlans``, else a plans file that holds its networks (the
+  comparison's ``nnUNetPlans_compare[_b<B>]``, ``plans.names``); else none.
 """
 
 import os
@@ -23,8 +24,10 @@ from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.plans.names import holds_source_network
 
-STANDARD_TRAINERS = ("nnUNetTrainerLeanRecipe", "nnUNetTrainerLeanRecipe_smoke", "nnUNetTrainer", "nnUNetTrainer_smoke")
+STANDARD_TRAINERS = tuple(recipe + budget for recipe in ("nnUNetTrainerLeanRecipe", "nnUNetTrainer")
+                          for budget in ("", "_budget", "_smoke"))
 STANDARD_PLANS = "nnUNetPlans"
 _FOLD = re.compile(r"fold_(\d+|all)")
 
@@ -129,8 +132,7 @@ def pick_reference(models: Sequence[TrainedModel], configuration: str,
             raise LUnetError(f"--reference {reference} {what} of the benchmarked models "
                              f"({', '.join(m.name for m in models)}): pass one of these folder names")
         return matches[0]
-    for trainer in STANDARD_TRAINERS:
-        for m in models:
-            if (m.trainer, m.plans, m.configuration) == (trainer, STANDARD_PLANS, configuration):
-                return m
-    return None
+    candidates = [m for m in models if m.configuration == configuration and m.trainer in STANDARD_TRAINERS
+                  and holds_source_network(m.plans, STANDARD_PLANS)]
+    return min(candidates, key=lambda m: (STANDARD_TRAINERS.index(m.trainer), m.plans != STANDARD_PLANS),
+               default=None)

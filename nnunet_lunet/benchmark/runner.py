@@ -106,17 +106,13 @@ class MeasureOptions:
 
 @dataclass(frozen=True)
 class Settings:
-    """How every row is measured, resolved (a torch device, absolute paths, the output folder)."""
+    """How every row is measured, resolved: ``options`` as checked (test folders made absolute), the torch
+    ``device`` that ``options.device`` names, the output folder and ``$nnUNet_preprocessed/<dataset>``."""
 
+    options: MeasureOptions
     device: object  # torch.device
-    checkpoint: str
-    repeats: int
-    warmup: int
-    mirroring: bool
-    test_images: Optional[str]
-    test_labels: Optional[str]
     output: str
-    preprocessed: str  # $nnUNet_preprocessed/<dataset>
+    preprocessed: str
 
 
 def _check_plans(dataset_name: str, plans: Optional[Sequence[str]], models: Sequence[TrainedModel]) -> None:
@@ -203,7 +199,8 @@ def _size(network, shape) -> Dict[str, object]:
 
 
 def _memory(model: TrainedModel, fold: str, settings: Settings) -> Dict[str, object]:
-    m = measure_memory(model.folder, fold, settings.checkpoint, str(settings.device), torch.get_num_threads())
+    m = measure_memory(model.folder, fold, settings.options.checkpoint, str(settings.device),
+                       torch.get_num_threads())
     return dict(memory_method=m["method"], memory_after_imports_mib=m["after_imports_mib"],
                 memory_model_ready_mib=m["model_ready_mib"], memory_inference_peak_mib=m["inference_peak_mib"],
                 memory_train_peak_mib=m["train_peak_mib"],
@@ -224,9 +221,10 @@ def prepare_row(row: Dict[str, object], model: TrainedModel, fold: str, settings
     """Fill ``row`` with the numbers that need no timing (training records, size, the case) and build its timers;
     exceptions propagate (the caller turns them into the row's status). ``row['label_names']`` gets ``{summary
     key: label name}``."""
-    _training_records(row, model, fold, settings.checkpoint)
+    _training_records(row, model, fold, settings.options.checkpoint)
     progress("building")
-    predictor = load_predictor(model.folder, fold, settings.checkpoint, settings.device, settings.mirroring)
+    options = settings.options
+    predictor = load_predictor(model.folder, fold, options.checkpoint, settings.device, options.mirroring)
     row["label_names"] = dict(label_names(predictor))
     network = trained_network(predictor, settings.device)
     predictor.network = network  # eager everywhere: a torch.compile wrapper would compile inside a timed run
@@ -247,7 +245,8 @@ def time_rows(rows: Sequence[Dict[str, object]], prepared: Dict[int, PreparedRow
     """Time every prepared row's timers interleaved (``latency.time_interleaved``) and fill the latency columns;
     returns ``{row index: error}`` for rows a timer failed in."""
     calls = {(i, name): fn for i, p in prepared.items() for name, fn in p.timers.items()}
-    timings, errors = time_interleaved(calls, settings.device, settings.repeats, settings.warmup, on_round)
+    timings, errors = time_interleaved(calls, settings.device, settings.options.repeats, settings.options.warmup,
+                                       on_round)
     for (i, name), timing in timings.items():
         rows[i].update(timing_columns(name, timing))
     return {i: error for (i, _), error in errors.items()}
@@ -258,12 +257,12 @@ def finish_row(row: Dict[str, object], model: TrainedModel, fold: str, prepared:
     """Memory in a fresh process and, with test folders, the test set; exceptions propagate."""
     progress("memory")
     row.update(_memory(model, fold, settings))
-    if settings.test_images is not None:
+    if settings.options.test_images is not None:
         progress("test set")
         out = os.path.join(settings.output, TEST_PREDICTIONS, f"{model.name}_fold{fold}")
-        _fill_dice(row, "test_dice", predict_and_evaluate(prepared.predictor, model.folder, settings.test_images,
-                                                          settings.test_labels, out,
-                                                          os.path.join(settings.output, "benchmark.log")))
+        _fill_dice(row, "test_dice", predict_and_evaluate(prepared.predictor, model.folder,
+                                                          settings.options.test_images, settings.options.test_labels,
+                                                          out, os.path.join(settings.output, "benchmark.log")))
 
 
 def _widths_plot(row: Dict[str, object], model: TrainedModel, fold: str, output: str) -> Optional[str]:
@@ -340,18 +339,18 @@ def run_benchmark(dataset: str, configuration: str, selection: ModelSelection = 
     command_line = command_line or _default_command_line(dataset, configuration, selection, options, output, overwrite)
     device = _resolve_device(options.device)
     prepare_output(output, overwrite)
-    settings = Settings(device=device, checkpoint=options.checkpoint, repeats=int(options.repeats),
-                        warmup=int(options.warmup), mirroring=options.mirroring,
-                        test_images=options.test_images and os.path.abspath(options.test_images),
-                        test_labels=options.test_labels and os.path.abspath(options.test_labels), output=output,
+    settings = Settings(options=replace(options, repeats=int(options.repeats), warmup=int(options.warmup),
+                                        test_images=options.test_images and os.path.abspath(options.test_images),
+                                        test_labels=options.test_labels and os.path.abspath(options.test_labels)),
+                        device=device, output=output,
                         preprocessed=os.path.join(require_env("nnUNet_preprocessed"), dataset_name))
     started = time.perf_counter()
     tasks = _tasks(found, folds)
     rows = measure_rows(tasks, ref, configuration, settings)
     widths_plots = _widths_plots(rows, tasks, output)
-    environment = describe_environment(settings.device, settings.repeats, settings.warmup, settings.checkpoint,
-                                       settings.mirroring)
-    derived = _derive(rows, ref, environment, settings.repeats)
+    environment = describe_environment(settings.device, settings.options.repeats, settings.options.warmup,
+                                       settings.options.checkpoint, settings.options.mirroring)
+    derived = _derive(rows, ref, environment, settings.options.repeats)
     notes = _notes(rows, ref, configuration, settings) + derived + [
         f"measuring took {time.perf_counter() - started:.0f} s (wall time)"]
     table = format_table(rows, {k: v for row in rows for k, v in row.get("label_names", {}).items()})
@@ -394,7 +393,7 @@ def measure_rows(tasks: Sequence[Tuple[TrainedModel, str]], ref: Optional[Traine
             except Exception as error:  # noqa: BLE001 - any failure of one model becomes its row's status
                 fail(i, error)
         bar.close()
-        bar = tqdm(total=settings.repeats, desc=f"benchmark: timing {len(prepared)} models interleaved",
+        bar = tqdm(total=settings.options.repeats, desc=f"benchmark: timing {len(prepared)} models interleaved",
                    unit="round", file=sys.stderr, dynamic_ncols=True)
         for i, error in time_rows(rows, prepared, settings, lambda r: bar.update(1)).items():
             fail(i, error)
@@ -497,8 +496,8 @@ def _notes(rows: Sequence[Dict[str, object]], ref: Optional[TrainedModel], confi
            settings: Settings) -> List[str]:
     notes = []
     if ref is None:
-        notes.append(f"no reference model ({', '.join(STANDARD_TRAINERS)} with nnUNetPlans and {configuration}, or "
-                     f"--reference): ratio columns are empty")
+        notes.append(f"no reference model ({', '.join(STANDARD_TRAINERS)} with nnUNetPlans (or its comparison "
+                     f"copies) and {configuration}, or --reference): ratio columns are empty")
     elif not any(r["model"] == ref.name and r["status"] == "ok" for r in rows):
         notes.append(f"reference {ref.name} failed: ratio columns are empty")
     else:
@@ -507,9 +506,9 @@ def _notes(rows: Sequence[Dict[str, object]], ref: Optional[TrainedModel], confi
         notes.append(f"whole-case latency on: {case}")
     for method in sorted({str(r["memory_method"]) for r in rows if r.get("memory_method")}):
         notes.append(f"memory: {method}")
-    if settings.test_images:
-        notes.append(f"test set: images {settings.test_images}, labels {settings.test_labels}; predictions "
-                     f"in {TEST_PREDICTIONS}/")
+    if settings.options.test_images:
+        notes.append(f"test set: images {settings.options.test_images}, labels {settings.options.test_labels}; "
+                     f"predictions in {TEST_PREDICTIONS}/")
     failed = [r for r in rows if r["status"] != "ok"]
     if failed:
         notes.append(f"{len(failed)} of {len(rows)} rows failed; the others are complete")

@@ -3,6 +3,7 @@
 from typing import List, Optional, Tuple
 
 from nnunet_lunet.benchmark.discovery import parse_model_folder
+from nnunet_lunet.commands.options import add_checkpoint_argument, add_dataset_argument
 from nnunet_lunet.errors import LUnetError
 
 HELP = "benchmark trained models side by side: parameters, MACs, memory, latency, epoch time, Dice; table and plots"
@@ -14,8 +15,7 @@ def add_parser(subparsers) -> None:
         description=HELP + ". Models: every <trainer>__<plans>__<configuration> folder of $nnUNet_results/<dataset> "
         "whose configuration is -c or a variant of it (-c followed by _...). Writes benchmark.md, benchmark.csv and "
         "plots to the output folder; a model that cannot be measured becomes a 'failed: <reason>' row.")
-    p.add_argument("-d", "--dataset", required=True, help="nnU-Net dataset id or name, e.g. 4 or "
-                                                          "Dataset004_Hippocampus")
+    add_dataset_argument(p)
     p.add_argument("-c", "--configuration", required=True, help="configuration, e.g. 3d_fullres (its variants "
                                                                 "3d_fullres_* are included)")
     p.add_argument("-f", "--folds", nargs="+", default=None, help="folds (default: every fold_N present)")
@@ -27,8 +27,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("-o", "--output", default=None, help="output folder (default: "
                                                         "$nnUNet_results/<dataset>/lunet_benchmark_<configuration>)")
     p.add_argument("--overwrite", action="store_true", help="replace the benchmark files of an existing output folder")
-    p.add_argument("--checkpoint", default="checkpoint_final.pth", help="checkpoint file name (default: "
-                                                                        "checkpoint_final.pth)")
+    add_checkpoint_argument(p)
     p.add_argument("--repeats", type=int, default=5, help="timed runs per latency (default: 5; median, min, max)")
     p.add_argument("--warmup", type=int, default=2, help="untimed runs before timing a patch (default: 2)")
     p.add_argument("--test-images", default=None, help="folder of test images (nnU-Net imagesTs layout): adds "
@@ -36,8 +35,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--test-labels", default=None, help="folder of the test images' labels (labelsTs layout)")
     p.add_argument("--reference", default=None, help="model the x (ratio) columns compare with: a results folder "
                                                      "name TRAINER__PLANS__CONFIGURATION (default: the default network "
-                                                     "with the lean recipe, nnUNetTrainerLeanRecipe[_smoke], else "
-                                                     "nnUNetTrainer[_smoke], with nnUNetPlans and -c)")
+                                                     "with the lean recipe, nnUNetTrainerLeanRecipe[_budget|_smoke], else "
+                                                     "nnUNetTrainer[_budget|_smoke], with nnUNetPlans (or "
+                                                     "nnUNetPlans_compare[_bB]) and -c)")
     p.add_argument("--disable-tta", action="store_true", help="no test-time mirroring in whole-case and test-set "
                                                                 "prediction (as nnUNetv2_predict --disable_tta; "
                                                                 "about 8x faster in 3D)")

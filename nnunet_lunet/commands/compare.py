@@ -7,6 +7,7 @@ HELP = "train a preset of models (LUnets, scaled U-Nets, pruning) on several fol
 
 
 def add_parser(subparsers) -> None:
+    from nnunet_lunet.commands.options import add_dataset_argument
     from nnunet_lunet.compare.presets import PRESETS
     rows = "; ".join(f"{name}: {' '.join(r.key for r in rows)}" for name, rows in PRESETS.items())
     p = subparsers.add_parser("compare", help=HELP, description=HELP + ". Every model is trained with the lean "
@@ -14,7 +15,7 @@ def add_parser(subparsers) -> None:
                               "nnUNetv2_train into nnUNet_results; a finished run is reused, an interrupted one "
                               "continues with --c; a run of another budget is refused. Presets and their rows: "
                               + rows + ".")
-    p.add_argument("-d", "--dataset", required=True, help="planned and preprocessed nnU-Net dataset (id or name)")
+    add_dataset_argument(p)  # planned and preprocessed
     p.add_argument("-c", "--configuration", required=True, help="configuration, e.g. 3d_fullres")
     p.add_argument("--preset", required=True, help=f"the set of models: {', '.join(PRESETS)}")
     p.add_argument("--rows", nargs="+", default=None, metavar="KEY", help="only these rows of the preset "

@@ -2,6 +2,7 @@
 
 import argparse
 
+from nnunet_lunet.commands.options import add_checkpoint_argument, add_run_arguments
 from nnunet_lunet.deploy.export import CALIBRATION_PATCHES, INT8_TOLERANCE, PARITY_TOLERANCE
 
 HELP = "export a trained model (LUnet, pruned or nnU-Net's default) as an ONNX graph with its plans, for predict"
@@ -15,14 +16,8 @@ def add_parser(subparsers) -> None:
         f"Runtime agree on a preprocessed patch (logit difference <= {PARITY_TOLERANCE:g} of the logits' scale, "
         "probabilities and argmax apart from near-ties the same; else refused). "
         "Predict with: nnunet-lunet predict -i IN -o OUT -m DIR")
-    p.add_argument("-d", "--dataset", required=True, help="nnU-Net dataset id or name, e.g. 4 or "
-                                                          "Dataset004_Hippocampus")
-    p.add_argument("-c", "--configuration", required=True, help="configuration of the run, e.g. 3d_fullres")
-    p.add_argument("-tr", "--trainer", required=True, help="trainer of the run, e.g. nnUNetTrainerLUnet16")
-    p.add_argument("-f", "--fold", required=True, help="fold of the run (0..4 or all)")
-    p.add_argument("-p", "--plans", default="nnUNetPlans", help="plans of the run (default: nnUNetPlans)")
-    p.add_argument("--checkpoint", default="checkpoint_final.pth", help="checkpoint file name (default: "
-                                                                        "checkpoint_final.pth)")
+    add_run_arguments(p)
+    add_checkpoint_argument(p)
     p.add_argument("-o", "--output", required=True, help="model folder to write (must not exist)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier export-onnx folder at -o "
                    "(a folder export-onnx did not write is refused, nothing deleted)")

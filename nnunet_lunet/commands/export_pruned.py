@@ -1,5 +1,7 @@
 """``nnunet-lunet export-pruned``: the widths a pruning run reached, as a plans configuration to retrain from scratch."""
 
+from nnunet_lunet.commands.options import add_run_arguments
+
 HELP = ("write the widths of a pruning run (final, after step N, or at a recorded level) as a plans configuration to "
         "train from scratch")
 
@@ -8,13 +10,7 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("export-pruned", help=HELP, description=HELP + ": the paper's 'equivalent-sized "
                               "pruned network after retraining'. Train it with the standard trainer: "
                               "nnUNetv2_train ID CONFIG FOLD -p nnUNetPlans_pruned")
-    p.add_argument("-d", "--dataset", required=True, help="nnU-Net dataset id or name")
-    p.add_argument("-c", "--configuration", required=True, help="configuration the pruning run trained, "
-                                                                "e.g. 3d_fullres")
-    p.add_argument("-tr", "--trainer", default="nnUNetTrainerSTAMP", help="pruning trainer of the run "
-                                                                          "(default: nnUNetTrainerSTAMP)")
-    p.add_argument("-p", "--plans", default="nnUNetPlans", help="plans of the run (default: nnUNetPlans)")
-    p.add_argument("-f", "--fold", default="0", help="fold of the run (default: 0)")
+    add_run_arguments(p, "the pruning run", trainer="nnUNetTrainerSTAMP", fold="0")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--step", type=int, default=None, help="pruning step to export (default: the last)")
     which.add_argument("--level", type=float, default=None, help="pruning level to export, as the fraction of the "

@@ -1,5 +1,7 @@
 """Command-line options that several subcommands share, spelled as nnU-Net spells them."""
 
+from typing import Optional
+
 from nnunet_lunet.architecture import PLAIN_CONV_UNET, RESIDUAL_ENCODER_UNET
 from nnunet_lunet.datasets import resolved_configuration
 from nnunet_lunet.errors import LUnetError
@@ -10,9 +12,30 @@ DEFAULT_WIDTHS = [32, 16, 8]
 DEFAULT_SCALES = [0.75, 0.5, 0.25]
 
 
-def add_dataset_options(parser, configurations_help: str) -> None:
+def add_dataset_argument(parser) -> None:
     parser.add_argument("-d", "--dataset", required=True, help="nnU-Net dataset id or name, e.g. 4 or "
                                                                 "Dataset004_Hippocampus")
+
+
+def add_run_arguments(parser, what: str = "the run", trainer: Optional[str] = None, fold: Optional[str] = None) -> None:
+    """``-d -c -tr -f -p``: one trained run, as ``nnUNetv2_train`` names it (``-tr`` and ``-f`` required unless given
+    a default)."""
+    add_dataset_argument(parser)
+    parser.add_argument("-c", "--configuration", required=True, help=f"configuration of {what}, e.g. 3d_fullres")
+    parser.add_argument("-tr", "--trainer", required=trainer is None, default=trainer, help=f"trainer of {what} " + (
+        f"(default: {trainer})" if trainer else "e.g. nnUNetTrainerLUnet16"))
+    parser.add_argument("-f", "--fold", required=fold is None, default=fold, help=f"fold of {what} " + (
+        f"(default: {fold})" if fold else "(0..4 or all)"))
+    parser.add_argument("-p", "--plans", default="nnUNetPlans", help=f"plans of {what} (default: nnUNetPlans)")
+
+
+def add_checkpoint_argument(parser) -> None:
+    parser.add_argument("--checkpoint", default="checkpoint_final.pth", help="checkpoint file name (default: "
+                                                                             "checkpoint_final.pth)")
+
+
+def add_dataset_options(parser, configurations_help: str) -> None:
+    add_dataset_argument(parser)
     parser.add_argument("-p", "--plans", default="nnUNetPlans", help="source plans name (default: nnUNetPlans; "
                                                                       "also e.g. nnUNetResEncUNetMPlans)")
     parser.add_argument("-c", "--configurations", nargs="+", default=None, help=configurations_help)

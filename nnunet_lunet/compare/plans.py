@@ -1,5 +1,6 @@
-"""The comparison's plans: ``<plans>_compare`` (``<plans>_compare_b<B>`` with a batch size), with the width variants
-its rows train, written by the plan code (``plans.variants``, ``plans.writer``) as ``nnunet-lunet plan`` does.
+"""The comparison's plans: ``<plans>_compare`` (``<plans>_compare_b<B>`` with a batch size; named in ``plans.names``),
+with the width variants its rows train, written by the plan code (``plans.variants``, ``plans.writer``) as
+``nnunet-lunet plan`` does.
 
 Rules: the file is reused as it is when it has every configuration the rows need and the source configuration's
 batch size is the requested one (``--batch-size``, else the source plans'); configurations it lacks are added
@@ -15,12 +16,7 @@ from typing import Dict, List, Optional, Sequence
 from nnunet_lunet.compare.presets import Row
 from nnunet_lunet.datasets import load_plans, plans_file, resolved_configuration
 from nnunet_lunet.errors import LUnetError
-
-PLANS_SUFFIX = "_compare"
-
-
-def compare_plans_name(plans: str, batch_size: Optional[int]) -> str:
-    return plans + PLANS_SUFFIX + (f"_b{batch_size}" if batch_size is not None else "")
+from nnunet_lunet.plans.names import compare_plans_name  # noqa: F401 - the comparison's plans name, here too
 
 
 def needed_configurations(rows: Sequence[Row], configuration: str) -> Dict[str, Row]:

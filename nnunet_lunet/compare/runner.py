@@ -34,6 +34,8 @@ from nnunet_lunet.compare.runs import Budget, Job, check_budget, make_job, state
 from nnunet_lunet.compare.training import TrainOptions, script, train_jobs
 from nnunet_lunet.datasets import dataset_id, load_plans, require_env, resolve_dataset, resolved_configuration
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.plans.writer import check_target
+from nnunet_lunet.safe_output import write_json
 
 N_SPLITS = 5  # nnU-Net's default cross-validation
 PRUNED_SUFFIX = "_pruned"
@@ -189,6 +191,8 @@ def check(settings: CompareSettings) -> Plan:
     _check_schedule_fits(rows, settings.budget)
     plans = compare_plans_name(settings.plans, settings.batch_size)
     missing = missing_configurations(dataset, source, plans, settings.configuration, rows, settings.batch_size)
+    if missing:
+        check_target(dataset, settings.plans, plans, overwrite=True)  # a plans file the package did not write: refused
     results = os.path.join(require_env("nnUNet_results"), dataset)
     jobs, retrain = _jobs(rows, folds, results, plans, settings.configuration)
     for job in jobs + retrain:
@@ -214,10 +218,7 @@ def _write_split(preprocessed: str, data_folder: str) -> None:
     if os.path.isfile(path):
         return
     keys = [str(k) for k in np.sort(list(infer_dataset_class(data_folder).get_identifiers(data_folder)))]
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w") as f:
-        json.dump(generate_crossval_split(keys, seed=12345, n_splits=N_SPLITS), f)
-    os.replace(tmp, path)
+    write_json(path, generate_crossval_split(keys, seed=12345, n_splits=N_SPLITS))
 
 
 def _export_retrain(plan: Plan, settings: CompareSettings, job: Job, log: str) -> None:
@@ -299,11 +300,7 @@ def _write_record(plan: Plan, settings: CompareSettings) -> None:
               "budget": settings.budget.__dict__, "device": settings.device,
               "final_validation_mirroring": not settings.disable_tta,
               "models": sorted({j.model for j in plan.jobs + plan.retrain})}
-    path = os.path.join(plan.output, "compare.json")
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w") as f:
-        json.dump(record, f, indent=2)
-    os.replace(tmp, path)
+    write_json(os.path.join(plan.output, "compare.json"), record)
 
 
 def run_compare(settings: CompareSettings) -> str:

@@ -35,6 +35,7 @@ from typing import List, Mapping, Optional, Sequence
 
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.pruning.layer_widths import LayerWidths, count_channels, decision_size, encoder_stage_convs
+from nnunet_lunet.safe_output import atomic_file, write_json
 
 LOG_JSON = "pruning_log.json"
 LOG_CSV = "pruning_log.csv"
@@ -77,11 +78,8 @@ def pruning_seconds(log: dict) -> float:
 
 
 def write_log(folder: str, log: dict) -> None:
-    """Write the JSON (atomically) and the CSV view (one row per step, per-stage widths as columns)."""
-    tmp = os.path.join(folder, LOG_JSON + ".tmp")
-    with open(tmp, "w") as f:
-        json.dump(log, f, indent=1)
-    os.replace(tmp, os.path.join(folder, LOG_JSON))
+    """Write the JSON and the CSV view (one row per step, per-stage widths as columns), each atomically
+    (``safe_output``): a failed or interrupted write leaves the previous file and no temporary."""
     n_enc, n_dec = len(log["encoder_stage_widths"]), len(log["decoder_stage_widths"])
     header = (["step", "epoch", "removed", "seconds", "channels", "parameters", "pseudo_dice"]
               + [f"encoder_stage{s}" for s in range(n_enc)] + [f"decoder_stage{d}" for d in range(n_dec)])
@@ -90,7 +88,8 @@ def write_log(folder: str, log: dict) -> None:
     rows += [[s["step"], s["epoch"], s["removed"], s.get("seconds", ""), s["channels"], s["parameters"],
               s["pseudo_dice"]]
              + s["encoder_stage_widths"] + s["decoder_stage_widths"] for s in log["steps"]]
-    with open(os.path.join(folder, LOG_CSV), "w", newline="") as f:
+    write_json(os.path.join(folder, LOG_JSON), log, indent=1)
+    with atomic_file(os.path.join(folder, LOG_CSV), "w", newline="") as f:
         csv.writer(f).writerows([header] + rows)
 
 
