@@ -79,10 +79,12 @@ def nnunet_env(suite_root) -> Dict[str, str]:
     # two workers on 2 cores, and with more threads or processes than cores a smoke epoch got up to 25x slower
     # (trainers/budget.py); each worker process also costs seconds to start. (nnUNet_n_proc_DA=0 would save one more,
     # but nnU-Net's planner then calls torch.set_num_threads(0) and fails.)
-    # The benchmark times ONNX Runtime only (beside PyTorch): each further runtime costs every row an export and a
-    # compilation (INT8: a quantization); test_benchmark.py times every runtime.
+    # The final validation of the package's trainers exports and scores in threads, not in two spawned processes that
+    # import torch and nnU-Net again (trainers/validation_pools.py). The benchmark times ONNX Runtime only (beside
+    # PyTorch): each further runtime costs every row an export and a compilation (INT8: a quantization);
+    # test_benchmark.py times every runtime.
     env.update(nnUNet_def_n_proc="1", nnUNet_n_proc_DA="1", nnUNet_compile="false", PYTHONUNBUFFERED="1",
-               NNUNET_LUNET_THREADS="1", NNUNET_LUNET_BENCH_RUNTIMES="onnxruntime")
+               NNUNET_LUNET_THREADS="1", NNUNET_LUNET_VAL_THREADS="1", NNUNET_LUNET_BENCH_RUNTIMES="onnxruntime")
     return env
 
 
