@@ -25,13 +25,15 @@ from shared_runs import once
 RESENC = "nnUNetResEncUNetMPlans"
 
 
-# Seconds each file took in the last timed run (two workers, 2 cores). Workers take one file at a time (--dist
-# loadfile) in collection order: longest first, so that both end together (a long file last would run alone).
-FILE_SECONDS = {"test_e2e_pruning.py": 315, "test_e2e_gradual_pruning.py": 300, "test_demo.py": 280, "test_onnx.py": 235,
-                "test_thin_networks_learn.py": 190, "test_benchmark.py": 140, "test_pruning_resume.py": 95,
-                "test_e2e_lunet.py": 80, "test_plan_command.py": 55, "test_demo_resenc.py": 50,
-                "test_e2e_resenc.py": 35}
-FILE_SECONDS["test_compare.py"] = 300  # an estimate until the next timed run
+# Seconds each file costs (two workers, 2 cores), so that workers take the longest first (--dist loadfile, in
+# collection order): a long file last would run alone. The seconds of an earlier timed run, less what the suite
+# since stopped paying per training (two spawned interpreters in nnU-Net's final validation, 11.6 CPU s each
+# time, NNUNET_LUNET_VAL_THREADS), per prediction with --processes 0 and per INT8 export (spawned workers) and per
+# benchmark row (OpenVINO, bf16 and INT8 timers, NNUNET_LUNET_BENCH_RUNTIMES): estimates until the next timed run.
+FILE_SECONDS = {"test_e2e_gradual_pruning.py": 255, "test_e2e_pruning.py": 225, "test_compare.py": 215,
+                "test_demo.py": 205, "test_thin_networks_learn.py": 180, "test_onnx.py": 155, "test_benchmark.py": 130,
+                "test_int8.py": 90, "test_pruning_resume.py": 75, "test_plan_command.py": 55, "test_e2e_lunet.py": 50,
+                "test_demo_resenc.py": 50, "test_e2e_resenc.py": 25}
 
 
 def pytest_collection_modifyitems(items):
