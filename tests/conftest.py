@@ -26,14 +26,16 @@ RESENC = "nnUNetResEncUNetMPlans"
 
 
 # Seconds each file costs (two workers, 2 cores), so that workers take the longest first (--dist loadfile, in
-# collection order): a long file last would run alone. The seconds of an earlier timed run, less what the suite
-# since stopped paying per training (two spawned interpreters in nnU-Net's final validation, 11.6 CPU s each
-# time, NNUNET_LUNET_VAL_THREADS), per prediction with --processes 0 and per INT8 export (spawned workers) and per
-# benchmark row (OpenVINO, bf16 and INT8 timers, NNUNET_LUNET_BENCH_RUNTIMES): estimates until the next timed run.
-FILE_SECONDS = {"test_e2e_gradual_pruning.py": 255, "test_e2e_pruning.py": 225, "test_compare.py": 215,
-                "test_demo.py": 205, "test_thin_networks_learn.py": 180, "test_onnx.py": 155, "test_benchmark.py": 130,
-                "test_int8.py": 90, "test_pruning_resume.py": 75, "test_plan_command.py": 55, "test_e2e_lunet.py": 50,
-                "test_demo_resenc.py": 50, "test_e2e_resenc.py": 25}
+# collection order): a long file last would run alone. Estimates until the next timed run: an earlier timed run's
+# seconds less what the suite since stopped paying (spawned interpreters in nnU-Net's final validation,
+# NNUNET_LUNET_VAL_THREADS; in predictions, --processes 0, and INT8 exports; OpenVINO, bf16 and INT8 timers per
+# benchmark row, NNUNET_LUNET_BENCH_RUNTIMES), checked against the CPU seconds of single files (the gradual pruning
+# file: 43, test_int8: about 50).
+FILE_SECONDS = {"test_compare.py": 215, "test_demo.py": 205, "test_e2e_pruning.py": 200,
+                "test_thin_networks_learn.py": 180, "test_onnx.py": 170, "test_benchmark.py": 130,
+                "test_pruning_resume.py": 75, "test_int8.py": 65, "test_e2e_gradual_pruning.py": 60,
+                "test_plan_command.py": 55, "test_e2e_lunet.py": 50, "test_demo_resenc.py": 50,
+                "test_e2e_resenc.py": 25}
 
 
 def pytest_collection_modifyitems(items):
