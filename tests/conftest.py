@@ -25,13 +25,17 @@ from shared_runs import once
 RESENC = "nnUNetResEncUNetMPlans"
 
 
-# Seconds each file took in the last timed run (two workers, 2 cores). Workers take one file at a time (--dist
-# loadfile) in collection order: longest first, so that both end together (a long file last would run alone).
-FILE_SECONDS = {"test_e2e_pruning.py": 315, "test_e2e_gradual_pruning.py": 300, "test_demo.py": 280, "test_onnx.py": 235,
-                "test_thin_networks_learn.py": 190, "test_benchmark.py": 140, "test_pruning_resume.py": 95,
-                "test_e2e_lunet.py": 80, "test_plan_command.py": 55, "test_demo_resenc.py": 50,
-                "test_e2e_resenc.py": 35}
-FILE_SECONDS["test_compare.py"] = 300  # an estimate until the next timed run
+# Seconds each file costs (two workers, 2 cores), so that workers take the longest first (--dist loadfile, in
+# collection order): a long file last would run alone. Estimates until the next timed run: an earlier timed run's
+# seconds less what the suite since stopped paying (spawned interpreters in nnU-Net's final validation,
+# NNUNET_LUNET_VAL_THREADS; in predictions, --processes 0, and INT8 exports; OpenVINO, bf16 and INT8 timers per
+# benchmark row, NNUNET_LUNET_BENCH_RUNTIMES), checked against the CPU seconds of single files (the gradual pruning
+# file: 43, test_int8: about 50).
+FILE_SECONDS = {"test_compare.py": 215, "test_demo.py": 205, "test_e2e_pruning.py": 200,
+                "test_thin_networks_learn.py": 180, "test_onnx.py": 170, "test_benchmark.py": 130,
+                "test_pruning_resume.py": 75, "test_int8.py": 65, "test_e2e_gradual_pruning.py": 60,
+                "test_plan_command.py": 55, "test_e2e_lunet.py": 50, "test_demo_resenc.py": 50,
+                "test_e2e_resenc.py": 25}
 
 
 def pytest_collection_modifyitems(items):
@@ -79,8 +83,12 @@ def nnunet_env(suite_root) -> Dict[str, str]:
     # two workers on 2 cores, and with more threads or processes than cores a smoke epoch got up to 25x slower
     # (trainers/budget.py); each worker process also costs seconds to start. (nnUNet_n_proc_DA=0 would save one more,
     # but nnU-Net's planner then calls torch.set_num_threads(0) and fails.)
+    # The final validation of the package's trainers exports and scores in threads, not in two spawned processes that
+    # import torch and nnU-Net again (trainers/validation_pools.py). The benchmark times ONNX Runtime only (beside
+    # PyTorch): each further runtime costs every row an export and a compilation (INT8: a quantization);
+    # test_benchmark.py times every runtime.
     env.update(nnUNet_def_n_proc="1", nnUNet_n_proc_DA="1", nnUNet_compile="false", PYTHONUNBUFFERED="1",
-               NNUNET_LUNET_THREADS="1")
+               NNUNET_LUNET_THREADS="1", NNUNET_LUNET_VAL_THREADS="1", NNUNET_LUNET_BENCH_RUNTIMES="onnxruntime")
     return env
 
 

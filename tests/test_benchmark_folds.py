@@ -278,7 +278,7 @@ def test_benchmark_over_two_folds_writes_the_aggregate_and_the_claims(planned_da
     out = tmp_path / "out"
     run(["nnunet-lunet", "benchmark", "-d", planned_dataset.dataset_id, "-c", "3d_fullres", "-o", out,
          "--repeats", 1, "--warmup", 0, "--disable-tta", "--device", "cpu", "--reference", DEFAULT], env,
-        timeout=1800)  # four rows, each exported and timed under every runtime
+        timeout=1800)  # four rows, each exported and timed under ONNX Runtime
     with open(out / "benchmark_folds.csv") as f:
         summary = {r["label"]: r for r in csv.DictReader(f)}
     assert set(summary) == {"default", "LUnet16"}

@@ -67,10 +67,10 @@ def test_prune_resume_predict_export_retrain(planned_dataset, train, prunable_pl
     assert log["steps"][0]["layer_widths"] == step["layer_widths"]
     assert _checkpoint(fold)["current_epoch"] == 3
 
-    out = tmp_path / "pred"
+    out = tmp_path / "pred"  # (without test-time mirroring: the pruned network predicting is what is checked)
     run(["nnUNetv2_predict", "-i", os.path.join(planned_dataset.raw, "imagesTs"), "-o", out, "-d",
          planned_dataset.dataset_id, "-c", configuration, "-f", 0, "-tr", TRAINER, "-p", plans, "-device", "cpu",
-         "-npp", 1, "-nps", 1], env)
+         "-npp", 1, "-nps", 1, "--disable_tta"], env)
     assert len([f for f in os.listdir(out) if f.endswith(".nii.gz")]) == 2
 
     export = ["nnunet-lunet", "export-pruned", "-d", planned_dataset.dataset_id, "-c", configuration, "-tr", TRAINER,
@@ -86,9 +86,10 @@ def test_prune_resume_predict_export_retrain(planned_dataset, train, prunable_pl
     assert exported["architecture"]["network_class_name"] == PRUNED_CLASSES[source.network_arch_class_name]
 
     retrained = os.path.join(results, planned_dataset.name, f"nnUNetTrainer_smoke__{plans}_pruned__{name}", "fold_0")
-    # (its final validation without test-time mirroring: only the trained shapes are checked here)
+    # (one step of one epoch, its final validation without test-time mirroring: only the trained shapes are checked)
     run(["nnUNetv2_train", planned_dataset.dataset_id, name, 0, "-p", f"{plans}_pruned", "-tr",
-         "nnUNetTrainer_smoke", "-device", "cpu"], dict(env, NNUNET_LUNET_VAL_TTA="0"))
+         "nnUNetTrainer_smoke", "-device", "cpu"], dict(env, NNUNET_LUNET_VAL_TTA="0", NNUNET_LUNET_EPOCHS="1",
+                                                        NNUNET_LUNET_ITERATIONS="1", NNUNET_LUNET_VAL_ITERATIONS="1"))
     retrained_weights = _checkpoint(retrained)["network_weights"]
     assert {k: v.shape for k, v in retrained_weights.items()} == {k: v.shape for k, v in weights.items()}
     assert not os.path.exists(os.path.join(retrained, "pruning_log.json"))  # trained at fixed widths

@@ -95,7 +95,7 @@ def test_the_stored_dice_are_those_of_predict_under_each_runtime(exported, plann
     for runtime, key in (("openvino-int8", "int8_dice"), ("onnxruntime", "int8_float32_dice")):
         out = tmp_path / runtime
         result = run(["nnunet-lunet", "predict", "-i", images, "-o", out, "-m", folder, "--runtime", runtime,
-                      "--disable-tta", "--processes", 1], planned_dataset.env)
+                      "--disable-tta", "--processes", 0], planned_dataset.env)
         assert f"predicted 2 case(s) with {runtime}" in result.stdout
         assert abs(_mean_dice(planned_dataset, str(out)) - record[key]) < 1e-9, runtime
 

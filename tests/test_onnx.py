@@ -224,12 +224,13 @@ def test_predict_matches_nnunetv2_predict(exported, planned_dataset, tmp_path):
 
 def _predict_with(runtimes, folder: str, planned_dataset, tmp_path) -> dict:
     """``{runtime: probabilities by case}``: ``nnunet-lunet predict`` of the test images under each runtime, without
-    mirroring."""
+    mirroring, in the test's process (``--processes 0``: no worker processes to start;
+    ``test_predict_matches_nnunetv2_predict`` runs predict's workers)."""
     images = os.path.join(planned_dataset.raw, "imagesTs")
     out = {}
     for name in runtimes:
         result = run(["nnunet-lunet", "predict", "-i", images, "-o", tmp_path / name, "-m", folder, "--runtime", name,
-                      "--disable-tta", "--save-probabilities", "--processes", 1], planned_dataset.env)
+                      "--disable-tta", "--save-probabilities", "--processes", 0], planned_dataset.env)
         assert f"predicted 2 case(s) with {name}" in result.stdout
         out[name] = _probabilities(str(tmp_path / name))
         assert sorted(out[name]) == ["case_ts000", "case_ts001"]
@@ -371,7 +372,7 @@ def test_residual_encoder_lunet_exports_and_predicts_as_nnunet_does(planned_data
     run(["nnUNetv2_predict", "-i", images, "-o", reference, "-d", planned_dataset.dataset_id, "-c", "3d_fullres",
          "-f", 0, "-tr", LUNET16, "-p", resenc, "-device", "cpu", "-npp", 1, "-nps", 1, "--disable_tta"],
         planned_dataset.env)
-    run(["nnunet-lunet", "predict", "-i", images, "-o", ours, "-m", folder, "--disable-tta", "--processes", 1],
+    run(["nnunet-lunet", "predict", "-i", images, "-o", ours, "-m", folder, "--disable-tta", "--processes", 0],
         planned_dataset.env)
     _assert_segmentations_match(_segmentations(str(ours)), _segmentations(str(reference)))
 
@@ -484,7 +485,7 @@ def test_predict_overwrite_leaves_no_stale_case_and_marks_completion(exported, p
     images = tmp_path / "in"
     shutil.copytree(os.path.join(planned_dataset.raw, "imagesTs"), images)
     out = tmp_path / "out"
-    args = ["nnunet-lunet", "predict", "-i", images, "-o", out, "-m", folder, "--disable-tta", "--processes", 1]
+    args = ["nnunet-lunet", "predict", "-i", images, "-o", out, "-m", folder, "--disable-tta", "--processes", 0]
     run(args, planned_dataset.env)
     assert sorted(_segmentations(str(out))) == ["case_ts000.nii.gz", "case_ts001.nii.gz"]
     assert is_complete(str(out), "predict")

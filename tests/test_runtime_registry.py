@@ -56,3 +56,21 @@ def test_a_new_registry_entry_reaches_every_place_that_lists_runtimes(monkeypatc
             sys.modules.pop(n, None)
             if saved[n] is not None:
                 sys.modules[n] = saved[n]
+
+
+def test_the_benchmark_times_only_the_graph_runtimes_its_variable_names(monkeypatch):
+    import pytest
+
+    from nnunet_lunet.benchmark.runtimes import RUNTIMES_VARIABLE, timed_graph_runtimes
+    from nnunet_lunet.deploy.graph_runtimes import available_runtimes
+    from nnunet_lunet.errors import LUnetError
+
+    monkeypatch.delenv(RUNTIMES_VARIABLE, raising=False)
+    assert timed_graph_runtimes() == available_runtimes()  # unset: every runtime that can run here
+    monkeypatch.setenv(RUNTIMES_VARIABLE, "onnxruntime")
+    assert timed_graph_runtimes() == ["onnxruntime"]
+    monkeypatch.setenv(RUNTIMES_VARIABLE, "openvino, onnxruntime")  # in the registry's order
+    assert timed_graph_runtimes() == [r for r in ("onnxruntime", "openvino") if r in available_runtimes()]
+    monkeypatch.setenv(RUNTIMES_VARIABLE, "onnxruntime,tensorrt")
+    with pytest.raises(LUnetError, match="tensorrt is not a graph runtime"):
+        timed_graph_runtimes()

@@ -15,6 +15,8 @@ an interruption. ``NNUNET_LUNET_THREADS`` sets torch's thread count (nnU-Net set
 for each other (measured: a LUnet16 training step 3.2 s with 1 thread, 9 s with 2, on 2 busy cores).
 ``NNUNET_LUNET_VAL_TTA=0`` runs the final validation without test-time mirroring (8x fewer forward passes in 3D;
 predictions with the trained model keep nnU-Net's mirroring unless told otherwise).
+``NNUNET_LUNET_VAL_THREADS=1`` runs the final validation's export and Dice with threads instead of spawned processes
+(``validation_pools``).
 ``Budget`` is ``seeding.Seeded`` (``NNUNET_LUNET_SEED``), so the budget variants of nnU-Net's own trainer are seeded
 too.
 """
@@ -24,6 +26,7 @@ import os
 import torch
 
 from nnunet_lunet.trainers.seeding import Seeded
+from nnunet_lunet.trainers.validation_pools import validation_pools
 
 SMOKE_EPOCHS = 2
 SMOKE_ITERATIONS = 5
@@ -63,14 +66,15 @@ class Budget(Seeded):
             torch.set_num_threads(_positive_int_from_env("NNUNET_LUNET_THREADS", 1))
 
     def perform_actual_validation(self, *args, **kwargs):
-        if os.environ.get("NNUNET_LUNET_VAL_TTA", "1") != "0":
-            return super().perform_actual_validation(*args, **kwargs)
-        self.print_to_log_file("final validation without test-time mirroring (NNUNET_LUNET_VAL_TTA=0)")
-        axes, self.inference_allowed_mirroring_axes = self.inference_allowed_mirroring_axes, None
-        try:
-            return super().perform_actual_validation(*args, **kwargs)
-        finally:
-            self.inference_allowed_mirroring_axes = axes
+        with validation_pools():
+            if os.environ.get("NNUNET_LUNET_VAL_TTA", "1") != "0":
+                return super().perform_actual_validation(*args, **kwargs)
+            self.print_to_log_file("final validation without test-time mirroring (NNUNET_LUNET_VAL_TTA=0)")
+            axes, self.inference_allowed_mirroring_axes = self.inference_allowed_mirroring_axes, None
+            try:
+                return super().perform_actual_validation(*args, **kwargs)
+            finally:
+                self.inference_allowed_mirroring_axes = axes
 
 
 class SmokeBudget(Budget):

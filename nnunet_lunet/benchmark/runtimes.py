@@ -10,16 +10,39 @@ Rules:
 - Latency ratios (reference / model): PyTorch's ``latency_{patch,case}_ratio`` (both in PyTorch); every graph
   runtime's ``latency_{patch,case}<suffix>_vs_torch_ratio`` (the reference in PyTorch / the model in that runtime) and,
   for a runtime with ``own_ratio``, ``latency_{patch,case}<suffix>_vs<suffix>_ratio`` (both in that runtime).
+- ``NNUNET_LUNET_BENCH_RUNTIMES`` (comma-separated graph runtime names, e.g. ``onnxruntime``) limits the graph
+  runtimes timed to those named (``timed_graph_runtimes``); unset, every one that can run here is timed. The other
+  runtimes' columns stay empty, as on CUDA. The test suite uses it where the runtimes are not what a test checks
+  (each runtime costs an export, a compilation and, for INT8, a quantization per row).
 """
 
+import os
 from typing import Dict, List, Tuple
 
-from nnunet_lunet.deploy.graph_runtimes import RUNTIMES, TORCH, Runtime  # noqa: F401 (TORCH: for ratios)
+from nnunet_lunet.deploy.graph_runtimes import (GRAPH_RUNTIMES, RUNTIMES, TORCH, Runtime,  # noqa: F401 (TORCH)
+                                                available_runtimes)
+from nnunet_lunet.errors import LUnetError
+
+RUNTIMES_VARIABLE = "NNUNET_LUNET_BENCH_RUNTIMES"
 
 SCOPES = ("patch", "case")  # what is timed: one patch / one whole case
 STATS = ("median", "min", "max")
 _UNIT = {"patch": ("ms", 1e3), "case": ("s", 1.0)}  # unit, scale from seconds
 
+
+
+def timed_graph_runtimes() -> List[str]:
+    """The graph runtimes the benchmark times (module rules); LUnetError for a name that is not a graph runtime."""
+    available = available_runtimes()
+    value = os.environ.get(RUNTIMES_VARIABLE)
+    if value is None:
+        return available
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in GRAPH_RUNTIMES]
+    if unknown:
+        raise LUnetError(f"{RUNTIMES_VARIABLE}={value!r}: {', '.join(unknown)} is not a graph runtime; use some of "
+                         f"{', '.join(GRAPH_RUNTIMES)} (or leave it unset to time every one that can run here)")
+    return [n for n in available if n in names]
 
 
 def timer(runtime: Runtime, scope: str) -> str:

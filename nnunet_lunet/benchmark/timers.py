@@ -5,7 +5,8 @@ Rules:
 - Timers of a row: ``patch`` (PyTorch forward on one standard-normal patch, batch 1, ``steps.inference_step``), ``case``
   (nnU-Net's ``predict_sliding_window_return_logits`` on the benchmark case, with the predictor's tile step and
   mirroring), and on CPU, for every installed graph runtime (``deploy.graph_runtimes``: ONNX Runtime, and OpenVINO when
-  installed, and OpenVINO at bfloat16 where the CPU has it), ``patch<suffix>`` and ``case<suffix>``
+  installed, and OpenVINO at bfloat16 where the CPU has it; those named in ``NNUNET_LUNET_BENCH_RUNTIMES`` when set:
+  ``runtimes.timed_graph_runtimes``), ``patch<suffix>`` and ``case<suffix>``
   (suffixes from the registry, ``deploy.graph_runtimes.RUNTIMES``: ``_ort``, ``_ov``, ``_ov16``): the same two with
   the network exported to ONNX (``deploy.onnx_graph.export_graph``) and run by that runtime with as many intra-op
   threads as torch uses, so all runtimes get the same cores. ``case<suffix>`` swaps the predictor's network for an ``OnnxNetwork`` only for the
@@ -25,9 +26,10 @@ import numpy as np
 import torch
 
 from nnunet_lunet.benchmark.latency import Timing
-from nnunet_lunet.benchmark.runtimes import BY_GRAPH_RUNTIME, STATS, TIMERS, column, scale, timer
+from nnunet_lunet.benchmark.runtimes import (BY_GRAPH_RUNTIME, STATS, TIMERS, column, scale, timed_graph_runtimes,
+                                             timer)
 from nnunet_lunet.benchmark.steps import inference_step
-from nnunet_lunet.deploy.graph_runtimes import available_runtimes, graph_runner
+from nnunet_lunet.deploy.graph_runtimes import graph_runner
 from nnunet_lunet.deploy.onnx_graph import OnnxNetwork, export_graph
 
 def timing_columns(timer: str, timing: Timing) -> Dict[str, float]:
@@ -78,7 +80,7 @@ def row_timers(predictor, network: torch.nn.Module, shape, image: torch.Tensor, 
     x = np.random.default_rng(0).standard_normal((1, shape.in_channels, *shape.patch_size)).astype(np.float32)
     path = os.path.join(graph_folder, "model.onnx")
     export_graph(network, torch.from_numpy(x), path)
-    for name in available_runtimes():
+    for name in timed_graph_runtimes():
         runtime = BY_GRAPH_RUNTIME[name]
         if runtime.prepare is not None:  # e.g. the INT8 graph, calibrated on the timed patch (speed only)
             runtime.prepare(path, [x])

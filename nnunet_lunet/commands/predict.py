@@ -32,7 +32,7 @@ def add_parser(subparsers) -> None:
                    "predict at -o, its stale cases included (a folder predict did not write is refused, nothing "
                    "deleted); the new one is written aside and put in place when every case is done")
     p.add_argument("--processes", type=int, default=2, help="worker processes for preprocessing and for export "
-                                                            "(default: 2)")
+                                                            "(default: 2; 0: none, all in this process)")
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime / OpenVINO threads (default: 0 = one "
                                                           "per physical core)")
     p.set_defaults(func=run)

@@ -15,8 +15,10 @@ Rules:
   images (``$nnUNet_raw/<dataset>/imagesTr``) by nnU-Net's predictor with the graph as its network
   (``predict.build_predictor``; float32: the parity-checked ``model.onnx`` in ONNX Runtime; INT8: ``openvino-int8``):
   preprocessing, sliding window with Gaussian weighting at tile step 0.5, resampling,
-  export), without test-time mirroring (the comparison is between the two graphs under the same settings; mirroring
-  would make it 8x slower in 3D); then nnU-Net's ``compute_metrics_on_folder`` against
+  export, in this process: ``predict_from_files_sequential``, as ``predict --processes 0``; a few validation cases do
+  not repay starting worker interpreters), without test-time mirroring (the comparison is between the two graphs under
+  the same settings; mirroring would make it 8x slower in 3D); then nnU-Net's ``compute_metrics_on_folder`` (its
+  pool in threads: ``thread_pools``) against
   ``$nnUNet_preprocessed/<dataset>/gt_segmentations`` gives the mean foreground Dice of each graph. The share of
   voxels labelled otherwise compares the two graphs' segmentations voxel by voxel over all validation cases.
 - The judgement (``refusal``): refused when the INT8 Dice is more than ``tolerance`` Dice points (percent: 0.5 means
@@ -152,11 +154,11 @@ def _predict(model_folder: str, runtime: str, record, image_lists: List[List[str
     from nnunet_lunet.deploy.predict import PredictRequest, build_predictor
 
     request = PredictRequest(input_folder="", output_folder=output, model_folder=model_folder, runtime=runtime,
-                             mirroring=False, processes=1)
+                             mirroring=False, processes=0)
     with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
         predictor = build_predictor(request, record)
-        predictor.predict_from_files(image_lists, output, save_probabilities=False, overwrite=True,
-                                     num_processes_preprocessing=1, num_processes_segmentation_export=1)
+        os.makedirs(output, exist_ok=True)  # (predict_from_files makes it; the sequential one writes into it first)
+        predictor.predict_from_files_sequential(image_lists, output, save_probabilities=False, overwrite=True)
 
 
 def _mean_dice(reference: str, predicted: str, model_folder: str) -> Tuple[float, dict]:
@@ -168,6 +170,7 @@ def _mean_dice(reference: str, predicted: str, model_folder: str) -> Tuple[float
     from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 
     from nnunet_lunet.deploy.model_folder import DATASET_FILE, PLANS_FILE
+    from nnunet_lunet.thread_pools import pools_as_threads
 
     with open(os.path.join(model_folder, DATASET_FILE)) as f:
         dataset_json = json.load(f)
@@ -175,7 +178,9 @@ def _mean_dice(reference: str, predicted: str, model_folder: str) -> Tuple[float
     first = sorted(n for n in os.listdir(predicted) if n.endswith(ending))[0]
     reader = determine_reader_writer_from_dataset_json(dataset_json, os.path.join(predicted, first))()
     labels = PlansManager(os.path.join(model_folder, PLANS_FILE)).get_label_manager(dataset_json)
-    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+    # (its pool in threads: a spawned worker would import torch and nnU-Net again for a few cases)
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull), \
+            pools_as_threads(["nnunetv2.evaluation.evaluate_predictions"]):
         metrics = compute_metrics_on_folder(reference, predicted, None, reader, ending,
                                             labels.foreground_regions if labels.has_regions else
                                             labels.foreground_labels, labels.ignore_label, num_processes=1)

@@ -5,7 +5,9 @@ Rules:
 - The predictor is nnU-Net's own (``nnUNetPredictor``): its preprocessing, sliding window (Gaussian weighting, tile
   step ``step_size``), test-time mirroring (the checkpoint's mirroring axes, unless ``mirroring`` is off), resampling
   and export (segmentations, and with ``save_probabilities`` the same ``.npz``/``.pkl`` files ``nnUNetv2_predict``
-  writes), run through ``predict_from_files`` with ``processes`` worker processes for preprocessing and export.
+  writes), run through ``predict_from_files`` with ``processes`` worker processes for preprocessing and export, or,
+  with ``processes`` 0, through ``predict_from_files_sequential`` in this process (no worker starts: each costs an
+  interpreter that imports torch and nnU-Net again, seconds that outweigh a few small cases).
   With runtime ``onnxruntime``, ``openvino``, ``openvino-bf16`` or ``openvino-int8`` (optional, ``graph_runtimes``)
   only the network is replaced, by ``onnx_graph.OnnxNetwork`` running the folder's graph (``openvino-int8``: its
   INT8 graph, from ``export-onnx --int8``); with ``torch`` the network is rebuilt from the
@@ -13,12 +15,12 @@ Rules:
 - Checked before anything is written and before nnU-Net's workers start (``LUnetError``): the model folder
   (``model_folder.read_model_folder``), the input folder (``input_cases``: images named ``CASE_XXXX<file ending>``,
   every case with each channel the model takes, no other channel), the output (an existing, non-empty folder needs
-  ``overwrite`` and must be an earlier prediction: ``safe_output``), ``step_size`` in (0, 1], ``processes`` >= 1,
+  ``overwrite`` and must be an earlier prediction: ``safe_output``), ``step_size`` in (0, 1], ``processes`` >= 0,
   ``threads`` >= 0.
 - The segmentations are written into a staging folder that replaces the output folder only when every case is done
   (``safe_output.staged_folder``, with its completion marker), so an interrupted prediction leaves the earlier one,
   and ``overwrite`` leaves no stale case of an earlier run.
-- A progress bar over cases goes to stderr; nnU-Net's per-case messages are silenced.
+- A progress bar over cases goes to stderr (with worker processes); nnU-Net's per-case messages are silenced.
 """
 
 import contextlib
@@ -62,8 +64,8 @@ def check_request(request: PredictRequest) -> ExportRecord:
         require_runtime(request.runtime)
     if not 0 < request.step_size <= 1:
         raise LUnetError(f"--step-size {request.step_size}: give a tile step in (0, 1] (nnU-Net's default 0.5)")
-    if request.processes < 1:
-        raise LUnetError(f"--processes {request.processes}: give at least 1")
+    if request.processes < 0:
+        raise LUnetError(f"--processes {request.processes}: give 0 (no worker processes) or more")
     if request.threads < 0:
         raise LUnetError(f"--threads {request.threads}: give 0 (the runtime's default) or more")
     record = read_model_folder(request.model_folder, need_checkpoint=request.runtime == "torch")
@@ -130,8 +132,12 @@ def predict_folder(request: PredictRequest) -> int:
     with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
         predictor = build_predictor(request, record)
         with staged_folder(request.output_folder, COMMAND, request.overwrite) as staging:
-            predictor.predict_from_files(os.path.abspath(request.input_folder), staging,
-                                         save_probabilities=request.save_probabilities, overwrite=True,
-                                         num_processes_preprocessing=request.processes,
-                                         num_processes_segmentation_export=request.processes)
+            if request.processes == 0:
+                predictor.predict_from_files_sequential(os.path.abspath(request.input_folder), staging,
+                                                        save_probabilities=request.save_probabilities, overwrite=True)
+            else:
+                predictor.predict_from_files(os.path.abspath(request.input_folder), staging,
+                                             save_probabilities=request.save_probabilities, overwrite=True,
+                                             num_processes_preprocessing=request.processes,
+                                             num_processes_segmentation_export=request.processes)
     return len(input_cases(request.input_folder, predictor.dataset_json["file_ending"], record.input_channels))
