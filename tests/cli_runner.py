@@ -1,6 +1,7 @@
 """Run the real console scripts (nnU-Net's and ours) in subprocesses, as a user's shell would."""
 
 import os
+import signal
 import subprocess
 import sys
 from typing import Dict, List, Optional
@@ -17,3 +18,10 @@ def run(args: List[str], env: Dict[str, str], check: bool = True, timeout: int =
         raise AssertionError(f"{' '.join(cmd)} exited {result.returncode}\n--- stdout (tail)\n"
                              f"{result.stdout[-4000:]}\n--- stderr (tail)\n{result.stderr[-4000:]}")
     return result
+
+
+def sigint_as_a_shell_would() -> None:
+    """``preexec_fn`` of a process a test interrupts with SIGINT: the default action, as an interactive shell gives
+    its commands. A runner started in the background by a non-interactive shell passes SIGINT on as ignored, and
+    Python then never raises KeyboardInterrupt, so the test would check nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

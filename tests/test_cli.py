@@ -20,7 +20,7 @@ import time  # noqa: E402
 
 import pytest  # noqa: E402
 
-from cli_runner import BIN, run  # noqa: E402
+from cli_runner import BIN, run, sigint_as_a_shell_would  # noqa: E402
 
 
 def _env(tmp_path):
@@ -93,7 +93,7 @@ def test_ctrl_c_is_interrupted_exit_130_and_leaves_the_old_output(tmp_path):
     folder = tmp_path / "nnUNet_raw" / "Dataset997_LUnetSynthetic"
     before = sorted(os.listdir(folder / "imagesTr"))
     proc = subprocess.Popen(args + ["--cases", "400", "--overwrite"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=sigint_as_a_shell_would)
     parent = tmp_path / "nnUNet_raw"
     deadline = time.time() + 120
     while not [n for n in os.listdir(parent) if ".partial-" in n] and time.time() < deadline:

@@ -12,7 +12,7 @@ import pickle
 import numpy as np
 import pytest
 
-from cli_runner import run
+from cli_runner import run, sigint_as_a_shell_would
 from nnunet_lunet.deploy.graph_runtimes import bf16_supported
 
 LUNET16 = "nnUNetTrainerLUnet16_smoke"
@@ -418,7 +418,8 @@ def test_sigint_during_an_export_replacement_keeps_the_old_export(exported, plan
     before = {n: os.path.getmtime(folder / n) for n in FILES}
     proc = subprocess.Popen([os.path.join(BIN, "nnunet-lunet"), "export-onnx", "-d", str(planned_dataset.dataset_id),
                              "-c", "3d_fullres", "-tr", LUNET16, "-f", "0", "-o", str(folder), "--overwrite"],
-                            env=planned_dataset.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=planned_dataset.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=sigint_as_a_shell_would)
     deadline = time.time() + 300
     while not any(".partial-" in n for n in os.listdir(tmp_path)) and time.time() < deadline:
         time.sleep(0.02)  # until the new export is being written beside the old one

@@ -10,6 +10,7 @@ import textwrap
 
 import pytest
 
+from cli_runner import sigint_as_a_shell_would
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.safe_output import (MARKER, check_replaceable, finish_in_place, is_complete, read_marker,
                                       staged_folder, start_in_place, write_json)
@@ -104,7 +105,8 @@ def test_sigint_during_the_replacement_leaves_a_whole_folder(tmp_path):
     """SIGINT while the old folder is moved aside (renames slowed down): the signal waits for the new folder."""
     out = tmp_path / "export"
     _export(out, "old")
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_RENAME, str(out)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_RENAME, str(out)], stdout=subprocess.PIPE, text=True,
+                            preexec_fn=sigint_as_a_shell_would)
     assert proc.stdout.readline().strip() == "renaming"  # the first rename (old folder aside) has begun
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=60)
