@@ -25,3 +25,13 @@ def sigint_as_a_shell_would() -> None:
     its commands. A runner started in the background by a non-interactive shell passes SIGINT on as ignored, and
     Python then never raises KeyboardInterrupt, so the test would check nothing."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def assert_refused(result: subprocess.CompletedProcess, *phrases: str) -> None:
+    """The command was refused as the package refuses bad input: exit 2, one ``error:`` line, the last (third-party
+    import warnings may come before it), naming each of ``phrases``."""
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.strip().splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and result.stderr.strip().splitlines()[-1] == errors[0], result.stderr
+    for phrase in phrases:
+        assert phrase in errors[0], errors[0]

@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from cli_runner import run
+from cli_runner import assert_refused, run
 
 LUNET16 = "nnUNetTrainerLUnet16_smoke"
 PATCHES = "4"
@@ -29,14 +29,6 @@ def _export(dataset, output, *extra, env=None, check: bool = True):
 def _record(folder) -> dict:
     with open(os.path.join(folder, "export.json")) as f:
         return json.load(f)
-
-
-def _assert_refused(result, *phrases: str) -> None:
-    assert result.returncode == 2, result.stderr
-    errors = [line for line in result.stderr.strip().splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1 and result.stderr.strip().splitlines()[-1] == errors[0], result.stderr
-    for phrase in phrases:
-        assert phrase in errors[0], errors[0]
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +99,7 @@ def test_int8_beyond_the_tolerance_is_refused_with_nothing_written(exported, pla
     tolerance = 0.0 if drop > 0.01 else drop - 0.01
     out = tmp_path / "refused"
     result = _export(planned_dataset, out, "--int8-tolerance", f"{tolerance:.6f}", check=False)
-    _assert_refused(result, "INT8 refused", f"{drop:.3g} Dice points below", "nothing was written")
+    assert_refused(result, "INT8 refused", f"{drop:.3g} Dice points below", "nothing was written")
     assert os.listdir(tmp_path) == []
 
 
@@ -118,7 +110,7 @@ def test_predict_int8_on_a_folder_without_an_int8_model(exported, planned_datase
         os.remove(folder / name)
     result = run(["nnunet-lunet", "predict", "-i", os.path.join(planned_dataset.raw, "imagesTs"), "-o",
                   tmp_path / "pred", "-m", folder, "--runtime", "openvino-int8"], planned_dataset.env, check=False)
-    _assert_refused(result, "no INT8 model", "export-onnx --int8")
+    assert_refused(result, "no INT8 model", "export-onnx --int8")
     assert not os.path.exists(tmp_path / "pred")
 
 
@@ -130,7 +122,7 @@ def test_int8_without_nncf_is_refused(planned_dataset, train, tmp_path):
     env = dict(planned_dataset.env)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(shadow.parent), env.get("PYTHONPATH")]))
     out = tmp_path / "refused"
-    _assert_refused(_export(planned_dataset, out, env=env, check=False), "nncf not installed",
+    assert_refused(_export(planned_dataset, out, env=env, check=False), "nncf not installed",
                     "pip install 'nnunet-lunet[int8]'")
     assert not os.path.exists(out)
 
@@ -138,6 +130,6 @@ def test_int8_without_nncf_is_refused(planned_dataset, train, tmp_path):
 def test_int8_refuses_no_calibration_patches(planned_dataset, train, tmp_path):
     train("3d_fullres", LUNET16)
     out = tmp_path / "refused"
-    _assert_refused(_export(planned_dataset, out, "--calibration-patches", "0", check=False),
+    assert_refused(_export(planned_dataset, out, "--calibration-patches", "0", check=False),
                     "--calibration-patches 0")
     assert not os.path.exists(out)

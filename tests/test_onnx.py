@@ -12,7 +12,7 @@ import pickle
 import numpy as np
 import pytest
 
-from cli_runner import run, sigint_as_a_shell_would
+from cli_runner import assert_refused, run, sigint_as_a_shell_would
 from nnunet_lunet.deploy.graph_runtimes import bf16_supported
 
 LUNET16 = "nnUNetTrainerLUnet16_smoke"
@@ -33,15 +33,6 @@ def _record(folder) -> dict:
 def _record_plans(folder: str) -> dict:
     with open(os.path.join(folder, "plans.json")) as f:
         return json.load(f)
-
-
-def _assert_refused(result, *phrases: str) -> None:
-    assert result.returncode == 2, result.stderr
-    # one error line, the last; third-party import warnings (timm's FutureWarning) may come before it
-    errors = [line for line in result.stderr.strip().splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1 and result.stderr.strip().splitlines()[-1] == errors[0], result.stderr
-    for phrase in phrases:
-        assert phrase in errors[0], errors[0]
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +106,7 @@ def test_graph_runs_at_another_spatial_size(exported):
 def test_export_refuses_an_existing_output(exported, planned_dataset):
     folder, _ = exported
     before = os.path.getmtime(os.path.join(folder, "model.onnx"))
-    _assert_refused(_export(planned_dataset, LUNET16, folder, check=False), "already exists", "--overwrite")
+    assert_refused(_export(planned_dataset, LUNET16, folder, check=False), "already exists", "--overwrite")
     assert os.path.getmtime(os.path.join(folder, "model.onnx")) == before
 
 
@@ -125,7 +116,7 @@ def test_export_refuses_an_existing_output(exported, planned_dataset):
 ], ids=["missing-checkpoint", "parity-failure"])
 def test_export_refusals_leave_nothing(exported, planned_dataset, tmp_path, extra, phrases):
     out = tmp_path / "refused"
-    _assert_refused(_export(planned_dataset, LUNET16, out, *extra, check=False), *phrases)
+    assert_refused(_export(planned_dataset, LUNET16, out, *extra, check=False), *phrases)
     assert os.listdir(tmp_path) == []
 
 
@@ -133,7 +124,7 @@ def test_export_refuses_a_missing_run(planned_dataset, tmp_path):
     out = tmp_path / "refused"
     result = run(["nnunet-lunet", "export-onnx", "-d", planned_dataset.dataset_id, "-c", "3d_fullres", "-tr", LUNET16,
                   "-f", 4, "-o", out], planned_dataset.env, check=False)
-    _assert_refused(result, "no training run", "fold_4")
+    assert_refused(result, "no training run", "fold_4")
     assert os.listdir(tmp_path) == []
 
 
@@ -296,11 +287,11 @@ def test_predict_refuses_a_non_empty_output_and_a_bad_model_folder(exported, pla
     (tmp_path / "out" / "keep.txt").write_text("mine")
     result = run(["nnunet-lunet", "predict", "-i", images, "-o", tmp_path / "out", "-m", folder],
                  planned_dataset.env, check=False)
-    _assert_refused(result, "not empty", "--overwrite")
+    assert_refused(result, "not empty", "--overwrite")
     assert os.listdir(tmp_path / "out") == ["keep.txt"]
     result = run(["nnunet-lunet", "predict", "-i", images, "-o", tmp_path / "new", "-m", tmp_path / "out"],
                  planned_dataset.env, check=False)
-    _assert_refused(result, "no export.json")
+    assert_refused(result, "no export.json")
     assert not os.path.exists(tmp_path / "new")
 
 
@@ -401,7 +392,7 @@ def test_overwrite_refuses_the_working_folder_and_a_user_folder(exported, planne
         result = run(["nnunet-lunet", "export-onnx", "-d", planned_dataset.dataset_id, "-c", "3d_fullres", "-tr",
                       LUNET16, "-f", 0, "-o", output, "--overwrite"], planned_dataset.env, check=False,
                      cwd=str(cwd) if cwd else None)
-        _assert_refused(result, phrase, "nothing was deleted")
+        assert_refused(result, phrase, "nothing was deleted")
         assert os.listdir(user) == ["thesis.tex"] and sorted(os.listdir(tmp_path)) == ["user"]
 
 
@@ -443,17 +434,17 @@ def test_a_checkpoint_with_a_payload_is_refused_and_never_run(exported, planned_
     images = os.path.join(planned_dataset.raw, "imagesTs")
     result = run(["nnunet-lunet", "predict", "-i", images, "-o", tmp_path / "pred", "-m", folder, "--runtime",
                   "torch", "--processes", 1], planned_dataset.env, check=False)
-    _assert_refused(result, "checkpoint_final.pth", "nothing in it was run")
+    assert_refused(result, "checkpoint_final.pth", "nothing in it was run")
     # export-onnx and the benchmark: a results folder's checkpoint
     results, fold = private_copy(train("3d_fullres", LUNET16), planned_dataset.name, tmp_path)
     _plant_payload(os.path.join(fold, "checkpoint_final.pth"), witness)
     env = dict(planned_dataset.env, nnUNet_results=results)
     result = run(["nnunet-lunet", "export-onnx", "-d", planned_dataset.dataset_id, "-c", "3d_fullres", "-tr", LUNET16,
                   "-f", 0, "-o", tmp_path / "export"], env, check=False)
-    _assert_refused(result, "checkpoint_final.pth", "nothing in it was run")
+    assert_refused(result, "checkpoint_final.pth", "nothing in it was run")
     result = run(["nnunet-lunet", "benchmark", "-d", planned_dataset.dataset_id, "-c", "3d_fullres", "-o",
                   tmp_path / "bench", "--repeats", 1, "--warmup", 0, "--device", "cpu"], env, check=False)
-    _assert_refused(result, "no model could be measured")
+    assert_refused(result, "no model could be measured")
     with open(tmp_path / "bench" / "benchmark.csv") as f:
         assert "nothing in it was run" in f.read()
     assert not witness.exists()
@@ -473,7 +464,7 @@ def test_predict_checks_its_input_folder_before_starting_workers(exported, plann
         shutil.copy(source, images / name)
         result = run(["nnunet-lunet", "predict", "-i", images, "-o", tmp_path / "out", "-m", folder],
                      planned_dataset.env, check=False)
-        _assert_refused(result, name, phrase)
+        assert_refused(result, name, phrase)
         assert "Background workers died" not in result.stderr and not os.path.exists(tmp_path / "out")
 
 
