@@ -35,7 +35,6 @@ def _filter_l1(conv: nn.Module) -> torch.Tensor:
 
 class L1Criterion(Criterion):
     name = "l1"
-    needs_activations = False
 
     def _pick(
         self, net: nn.Module, pool: ChannelPool, n: int, scores: Optional[Scores], generator: torch.Generator

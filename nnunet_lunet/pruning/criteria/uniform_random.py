@@ -11,7 +11,6 @@ from nnunet_lunet.pruning.criteria.base import ChannelPool, Criterion, Scores, r
 
 class RandomCriterion(Criterion):
     name = "random"
-    needs_activations = False
 
     def _pick(
         self, net: nn.Module, pool: ChannelPool, n: int, scores: Optional[Scores], generator: torch.Generator

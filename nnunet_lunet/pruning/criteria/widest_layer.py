@@ -14,7 +14,6 @@ from nnunet_lunet.pruning.criteria.base import ChannelPool, Criterion, Scores, r
 
 class WidestLayerCriterion(Criterion):
     name = "widest_layer"
-    needs_activations = False
 
     def _pick(
         self, net: nn.Module, pool: ChannelPool, n: int, scores: Optional[Scores], generator: torch.Generator
