@@ -53,6 +53,7 @@ def _point(points, label):
     ("nnUNetTrainerSTAMP_budget", C, "STAMP", "STAMP"),
     ("nnUNetTrainerPruneRandomInLayer_smoke", C, "Random in layer", "Random in layer"),
     ("nnUNetTrainerPruneWidest", C, "Widest layer", "Widest layer"),
+    ("nnUNetTrainerPruneL1Unnormalised_budget", C, "L1 unnormalised", "L1 unnormalised"),
     (LEAN, C + "_pruned_nnUNetTrainerSTAMP_budget_f0_level50", "STAMP retrained", "STAMP 50% retrained"),
     (LEAN, C + "_pruned_nnUNetTrainerPruneWidest_budget_f2", "Widest layer retrained", "Widest layer retrained"),
     (LEAN, C + "_pruned_nnUNetTrainerSTAMP_f1_step3", "STAMP retrained", "STAMP step 3 retrained"),
@@ -292,6 +293,7 @@ def test_benchmark_over_two_folds_writes_the_aggregate_and_the_claims(planned_da
     with open(out / "benchmark.csv") as f:
         per_fold = list(csv.DictReader(f))
     assert len(per_fold) == 4 and {r["group"] for r in per_fold} == {DEFAULT, LUNET16}
+    assert all(r["status"] == "ok" and r["memory_train_delta_mib"] == "" for r in per_fold)  # BENCH_MEMORY=0: no probe
     diffs = {r["fold"]: float(r["dice_diff_to_reference"]) for r in per_fold if r["model"] == LUNET16}
     assert diffs == pytest.approx({"0": 0.02, "1": -0.04})
     report = (out / "benchmark.md").read_text()

@@ -204,3 +204,15 @@ def test_compare_leaves_a_run_locked_by_another_process_to_it(planned_dataset, t
     result = run(_command(planned_dataset, out, folds=(0,)), env, check=False)
     assert "2 run(s) are being trained by another process" in _single_error(result)
     assert not os.path.exists(_fold(env, planned_dataset, 16, 0))  # not trained here
+
+
+def test_the_paper_preset_has_the_papers_rows_and_every_pruning_row_its_budget_trainer():
+    from nnunet_lunet import trainers
+    from nnunet_lunet.compare.presets import preset_rows
+
+    rows = preset_rows("paper")
+    assert [r.key for r in rows] == [
+        "default", "lunet32", "lunet16", "lunet8", "lunet4", "scaled75", "scaled50", "scaled25", "unet_as_lunet16",
+        "unet_as_lunet8", "stamp", "random_in_layer", "widest", "l1_unnormalised", "stamp75_retrained",
+        "stamp50_retrained", "stamp25_retrained"]
+    assert all(r.pruning + "_budget" in trainers.__all__ for r in rows if r.pruning)

@@ -31,10 +31,10 @@ def generator(seed: int) -> torch.Generator:
 
 
 def test_registry():
-    assert sorted(CRITERIA) == ["l1", "random", "random_in_stamp_layer", "stamp", "widest_layer"]
+    assert sorted(CRITERIA) == ["l1", "l1_unnormalised", "random", "random_in_stamp_layer", "stamp", "widest_layer"]
     for name in CRITERIA:
         assert get_criterion(name).name == name
-    with pytest.raises(ValueError, match=r"unknown pruning criterion 'taylor'.*\['l1', 'random'"):
+    with pytest.raises(ValueError, match=r"unknown pruning criterion 'taylor'.*\['l1', 'l1_unnormalised', 'random'"):
         get_criterion("taylor")
 
 
@@ -94,6 +94,21 @@ def test_l1_picks_the_zeroed_filter():
         net.decoder.transpconvs[1].weight[:, 2] = 0  # a transposed conv's filter is weight[:, c]
     decision = get_criterion("l1").select(net, 2, None, generator(0))
     assert decision == {"encoder.stages.1.0.convs.0.conv": [5], "decoder.transpconvs.1": [2]}
+
+
+def test_l1_unnormalised_compares_raw_norms_across_layers_and_l1_within_them():
+    # Every filter of the stem's first conv at 1/10 of its initial weights, one filter of a stage-1 conv at 1/2: the
+    # raw norms put all the stem's filters first; per layer, the stem's scaled-down filters are as even as before and
+    # the halved filter stands out, so normalised l1 takes it first.
+    net = small_unet()
+    stem, stage1 = "encoder.stages.0.0.convs.0.conv", "encoder.stages.1.0.convs.0.conv"
+    with torch.no_grad():
+        net.encoder.stages[0][0].convs[0].conv.weight.mul_(0.1)
+        net.encoder.stages[1][0].convs[0].conv.weight[3].mul_(0.5)
+    stem_width = net.encoder.stages[0][0].convs[0].conv.weight.shape[0]
+    raw = get_criterion("l1_unnormalised").select(net, stem_width - 1, None, generator(0))
+    assert list(raw) == [stem] and len(raw[stem]) == stem_width - 1  # all but one: a layer keeps one channel
+    assert get_criterion("l1").select(net, 1, None, generator(0)) == {stage1: [3]}
 
 
 def test_random_is_spread_and_distinct():

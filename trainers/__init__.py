@@ -5,15 +5,18 @@ nnU-Net finds them by name (``-tr``) through ``nnunet_lunet/ext_trainers``; see 
 
 from nnunet_lunet.trainers.budgeted import (nnUNetTrainer_budget, nnUNetTrainerLeanRecipe_budget,
                                             nnUNetTrainerLUnet16_budget, nnUNetTrainerLUnet8_budget,
-                                            nnUNetTrainerLUnet_budget, nnUNetTrainerPruneRandomInLayer_budget,
-                                            nnUNetTrainerPruneWidest_budget, nnUNetTrainerSTAMP_budget)
+                                            nnUNetTrainerLUnet_budget, nnUNetTrainerPruneL1Unnormalised_budget,
+                                            nnUNetTrainerPruneRandomInLayer_budget, nnUNetTrainerPruneWidest_budget,
+                                            nnUNetTrainerSTAMP_budget)
 from nnunet_lunet.trainers.lunet import nnUNetTrainerLUnet, nnUNetTrainerLUnet16, nnUNetTrainerLUnet8
-from nnunet_lunet.trainers.pruning import nnUNetTrainerPruneRandomInLayer, nnUNetTrainerPruneWidest, nnUNetTrainerSTAMP
+from nnunet_lunet.trainers.pruning import (nnUNetTrainerPruneL1Unnormalised, nnUNetTrainerPruneRandomInLayer,
+                                           nnUNetTrainerPruneWidest, nnUNetTrainerSTAMP)
 from nnunet_lunet.trainers.recipes import nnUNetTrainerLeanRecipe, nnUNetTrainerMomentum095
 from nnunet_lunet.trainers.smoke import (nnUNetTrainer_smoke, nnUNetTrainerLeanRecipe_smoke, nnUNetTrainerLUnet16_smoke,
                                          nnUNetTrainerLUnet8_smoke, nnUNetTrainerLUnet_smoke,
-                                         nnUNetTrainerMomentum095_smoke, nnUNetTrainerPruneRandomInLayer_smoke,
-                                         nnUNetTrainerPruneWidest_smoke, nnUNetTrainerSTAMP_smoke)
+                                         nnUNetTrainerMomentum095_smoke, nnUNetTrainerPruneL1Unnormalised_smoke,
+                                         nnUNetTrainerPruneRandomInLayer_smoke, nnUNetTrainerPruneWidest_smoke,
+                                         nnUNetTrainerSTAMP_smoke)
 
 __all__ = [
     "nnUNetTrainerLeanRecipe", "nnUNetTrainerMomentum095", "nnUNetTrainerLeanRecipe_smoke",
@@ -21,8 +24,11 @@ __all__ = [
     "nnUNetTrainerLUnet", "nnUNetTrainerLUnet16", "nnUNetTrainerLUnet8",
     "nnUNetTrainer_smoke", "nnUNetTrainerLUnet_smoke", "nnUNetTrainerLUnet16_smoke", "nnUNetTrainerLUnet8_smoke",
     "nnUNetTrainerSTAMP", "nnUNetTrainerPruneRandomInLayer", "nnUNetTrainerPruneWidest",
+    "nnUNetTrainerPruneL1Unnormalised",
     "nnUNetTrainer_budget", "nnUNetTrainerLeanRecipe_budget", "nnUNetTrainerLUnet_budget",
     "nnUNetTrainerLUnet16_budget", "nnUNetTrainerLUnet8_budget",
     "nnUNetTrainerSTAMP_budget", "nnUNetTrainerPruneRandomInLayer_budget", "nnUNetTrainerPruneWidest_budget",
+    "nnUNetTrainerPruneL1Unnormalised_budget",
     "nnUNetTrainerSTAMP_smoke", "nnUNetTrainerPruneRandomInLayer_smoke", "nnUNetTrainerPruneWidest_smoke",
+    "nnUNetTrainerPruneL1Unnormalised_smoke",
 ]

@@ -5,7 +5,7 @@ nnU-Net's own. ``_smoke`` (``smoke.py``) is the 2 x 5 setup check.
 
 The pruning trainers prune gradually through 75%, 50% and 25% of the original channels, laid out over the budget
 (``pruning.GradualPruning``, ``nnunet_lunet.pruning.schedule.GradualSchedule``), recording each level's network,
-checkpoint and nnU-Net validation. All three criteria train WITHOUT targeted dropout: the comparison's other rows
+checkpoint and nnU-Net validation. All four criteria train WITHOUT targeted dropout: the comparison's other rows
 (LUnets, scaled U-Nets, the pruned widths retrained from scratch, the default network) train without it, so each
 pruning row differs from them, and from the other criteria, only in how its channels were chosen; widest-layer has
 no activation scores to set the dropout from without an extra scoring pass; and at these budgets (hundreds of steps)
@@ -16,8 +16,8 @@ from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
 from nnunet_lunet.trainers.budget import Budget
 from nnunet_lunet.trainers.lunet import nnUNetTrainerLUnet, nnUNetTrainerLUnet16, nnUNetTrainerLUnet8
-from nnunet_lunet.trainers.pruning import (GradualPruning, nnUNetTrainerPruneRandomInLayer, nnUNetTrainerPruneWidest,
-                                           nnUNetTrainerSTAMP)
+from nnunet_lunet.trainers.pruning import (GradualPruning, nnUNetTrainerPruneL1Unnormalised,
+                                           nnUNetTrainerPruneRandomInLayer, nnUNetTrainerPruneWidest, nnUNetTrainerSTAMP)
 from nnunet_lunet.trainers.recipes import nnUNetTrainerLeanRecipe
 
 
@@ -58,3 +58,8 @@ class nnUNetTrainerPruneRandomInLayer_budget(Budget, GradualPruningWithoutDropou
 
 class nnUNetTrainerPruneWidest_budget(Budget, GradualPruningWithoutDropout, nnUNetTrainerPruneWidest):
     """A random channel of the widest layer, pruned gradually to 25% at a set budget."""
+
+
+class nnUNetTrainerPruneL1Unnormalised_budget(Budget, GradualPruningWithoutDropout, nnUNetTrainerPruneL1Unnormalised):
+    """The smallest filter L1 norms across layers, not normalised per layer, pruned gradually to 25% at a set
+    budget (claim (d)'s control)."""

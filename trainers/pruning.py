@@ -335,6 +335,14 @@ class nnUNetTrainerPruneWidest(nnUNetTrainerSTAMP):
     pruning_targeted_dropout = False
 
 
+class nnUNetTrainerPruneL1Unnormalised(nnUNetTrainerSTAMP):
+    """The control for claim (d): the smallest filter L1 norms across all layers, without STAMP's per-layer
+    normalisation (does a criterion that is not normalised per layer also prune the widest layers first?)."""
+
+    pruning_criterion = "l1_unnormalised"
+    pruning_targeted_dropout = False
+
+
 class GradualPruning:
     """Mixin placed before a pruning trainer: ``class X(GradualPruning, nnUNetTrainerSTAMP)``. Prunes on the gradual
     schedule of ``nnunet_lunet.pruning.schedule.GradualSchedule``, laid out over the run's budget (``num_epochs`` x

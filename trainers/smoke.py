@@ -4,7 +4,8 @@ from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
 from nnunet_lunet.trainers.budget import SmokeBudget
 from nnunet_lunet.trainers.lunet import nnUNetTrainerLUnet, nnUNetTrainerLUnet16, nnUNetTrainerLUnet8
-from nnunet_lunet.trainers.pruning import nnUNetTrainerPruneRandomInLayer, nnUNetTrainerPruneWidest, nnUNetTrainerSTAMP
+from nnunet_lunet.trainers.pruning import (nnUNetTrainerPruneL1Unnormalised, nnUNetTrainerPruneRandomInLayer,
+                                           nnUNetTrainerPruneWidest, nnUNetTrainerSTAMP)
 from nnunet_lunet.trainers.recipes import nnUNetTrainerLeanRecipe, nnUNetTrainerMomentum095
 
 
@@ -52,4 +53,8 @@ class nnUNetTrainerPruneRandomInLayer_smoke(SmokePruningSchedule, SmokeBudget, n
 
 
 class nnUNetTrainerPruneWidest_smoke(SmokePruningSchedule, SmokeBudget, nnUNetTrainerPruneWidest):
+    pass
+
+
+class nnUNetTrainerPruneL1Unnormalised_smoke(SmokePruningSchedule, SmokeBudget, nnUNetTrainerPruneL1Unnormalised):
     pass

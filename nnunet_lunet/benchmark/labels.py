@@ -9,8 +9,9 @@ Rules (``base`` is the configuration benchmarked, ``-c``; ``suffix`` what a vari
 - **U-Net scaled**: ``<base>_scaledNN`` (the default widths times NN%). Label ``U-Net NN%``.
 - **U-Net of a LUnet's size**: ``<base>_scaled_as_lunetN``. Label ``U-Net of LUnetN's size``.
 - **pruning criterion** (trainers ``nnUNetTrainerSTAMP*``, ``nnUNetTrainerPruneRandomInLayer*``,
-  ``nnUNetTrainerPruneWidest*``; their ``_budget``/``_smoke`` variants alike): family ``STAMP``, ``Random in layer``,
-  ``Widest layer``; label ``<criterion> NN%`` at a pruning level (NN% of the channels left), else the criterion alone.
+  ``nnUNetTrainerPruneWidest*``, ``nnUNetTrainerPruneL1Unnormalised*``; their ``_budget``/``_smoke`` variants alike):
+  family ``STAMP``, ``Random in layer``, ``Widest layer``, ``L1 unnormalised``; label ``<criterion> NN%`` at a pruning
+  level (NN% of the channels left), else the criterion alone.
 - **retrained pruned shape**: ``<base>_pruned_<trainer>_f<K>[_levelNN | _stepS]`` (``export-pruned``'s names). Family
   ``<criterion> retrained``; label ``<criterion> NN% retrained`` (``step S`` for a step, nothing without either).
 - anything else: family ``other``, label the trainer (``short_trainer``) plus the configuration's suffix.
@@ -34,6 +35,7 @@ CRITERIA: Tuple[Tuple[str, str], ...] = (  # trainer prefix, criterion's short n
     ("nnUNetTrainerSTAMP", "STAMP"),
     ("nnUNetTrainerPruneRandomInLayer", "Random in layer"),
     ("nnUNetTrainerPruneWidest", "Widest layer"),
+    ("nnUNetTrainerPruneL1Unnormalised", "L1 unnormalised"),
 )
 RETRAINED = " retrained"
 FAMILY_ORDER = [DEFAULT, LUNET, SCALED, MATCHED] + [c for _, c in CRITERIA] + [c + RETRAINED for _, c in CRITERIA]

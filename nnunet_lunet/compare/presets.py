@@ -73,7 +73,8 @@ def _matched(width: int) -> Row:
 
 PRUNING = {"stamp": ("STAMP", "nnUNetTrainerSTAMP"),
            "random_in_layer": ("random in STAMP's layer", "nnUNetTrainerPruneRandomInLayer"),
-           "widest": ("widest layer", "nnUNetTrainerPruneWidest")}
+           "widest": ("widest layer", "nnUNetTrainerPruneWidest"),
+           "l1_unnormalised": ("L1 unnormalised", "nnUNetTrainerPruneL1Unnormalised")}
 
 
 def _pruning(key: str) -> Row:

@@ -3,7 +3,7 @@
 from typing import Dict, Type
 
 from nnunet_lunet.pruning.criteria.base import Criterion, Decision
-from nnunet_lunet.pruning.criteria.l1 import L1Criterion
+from nnunet_lunet.pruning.criteria.l1 import L1Criterion, L1UnnormalisedCriterion
 from nnunet_lunet.pruning.criteria.random_in_stamp_layer import RandomInStampLayerCriterion
 from nnunet_lunet.pruning.criteria.stamp import StampCriterion
 from nnunet_lunet.pruning.criteria.uniform_random import RandomCriterion
@@ -11,7 +11,8 @@ from nnunet_lunet.pruning.criteria.widest_layer import WidestLayerCriterion
 
 CRITERIA: Dict[str, Type[Criterion]] = {
     cls.name: cls
-    for cls in (StampCriterion, RandomInStampLayerCriterion, WidestLayerCriterion, L1Criterion, RandomCriterion)
+    for cls in (StampCriterion, RandomInStampLayerCriterion, WidestLayerCriterion, L1Criterion, L1UnnormalisedCriterion,
+                RandomCriterion)
 }
 
 

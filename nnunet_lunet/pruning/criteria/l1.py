@@ -1,7 +1,13 @@
-"""``l1``: filter-weight L1 norm, normalised within each layer as STAMP does (``|v| / ||v||_2``), global minima.
+"""Filter-weight L1 norm criteria, global minima:
+
+- ``l1``: normalised within each layer as STAMP does (``|v| / ||v||_2``), so that, as in STAMP, a layer of C equal
+  filters scores 1/sqrt(C) each and wide layers go first;
+- ``l1_unnormalised``: the raw norms, compared across layers as they are: the control for the paper's claim (d), which
+  asks whether pruning the widest layers first is the channels' doing or the normalisation's. (A filter's L1 norm sums
+  over its inputs, so at nnU-Net's initialisation it grows with the square root of the layer's fan-in.)
 
 A filter is everything that produces one output channel: ``weight[c]`` of a conv, ``weight[:, c]`` of a transposed
-conv. A residual group's channel scores the mean of its members' filter norms (as ``activations`` does). Needs no
+conv. A residual group's channel scores the mean of its members' filter norms (as ``activations`` does). Need no
 activations.
 """
 
@@ -41,3 +47,12 @@ class L1Criterion(Criterion):
     ) -> None:
         normalised = {name: normalise_within_layer(v) for name, v in filter_l1_norms(net).items()}
         take_global_minima(pool, normalised, n, generator)
+
+
+class L1UnnormalisedCriterion(Criterion):
+    name = "l1_unnormalised"
+
+    def _pick(
+        self, net: nn.Module, pool: ChannelPool, n: int, scores: Optional[Scores], generator: torch.Generator
+    ) -> None:
+        take_global_minima(pool, filter_l1_norms(net), n, generator)
