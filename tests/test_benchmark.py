@@ -49,6 +49,7 @@ def bench(planned_dataset, train, tmp_path_factory):
     _link_model(folds[DEFAULT], str(results / UNFINISHED), summary=False)
     env = dict(planned_dataset.env, nnUNet_results=str(root / "results"))
     env.pop("NNUNET_LUNET_BENCH_RUNTIMES")  # every runtime that can run here (the suite's default: ONNX Runtime only)
+    env.pop("NNUNET_LUNET_BENCH_MEMORY")  # and memory (the suite's default: not probed)
     out = root / "out"
     result = run(["nnunet-lunet", "benchmark", "-d", planned_dataset.dataset_id, "-c", "3d_fullres", "-o", out,
                   "--repeats", 1, "--warmup", 1, "--disable-tta", "--device", "cpu",

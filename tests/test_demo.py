@@ -2,12 +2,13 @@
 the smoke budget, interrupted twice and rerun.
 
 On a generated dataset in the demo's own nnU-Net folders (``--synthetic``; the shipped Hippocampus subset is
-exercised by ``test_thin_networks_learn``), with the width rows of the small preset (default network, LUnet16, LUnet8,
-the U-Net of LUnet16's size). The first call is killed once nnU-Net has written ``nnUNetPlans.json`` (planning done,
-preprocessing under way): the rerun must preprocess again, not trust that file. The second call's first training is
-killed mid-run: the others finish, the demo says to run it again, and the third call continues it and benchmarks.
-Checked: every model trained and benchmarked with status ok at batch 2, the equal-size network at LUnet16's size, the
-default network's held-out Dice above what the data grant for nothing, the plots.
+exercised by ``test_thin_networks_learn``), with three width rows of the small preset (default network, LUnet16, the
+U-Net of LUnet16's size; LUnet8 would add a training and a benchmark row of the same kind). The first call is killed
+once nnU-Net has written ``nnUNetPlans.json`` (planning done, preprocessing under way): the rerun must preprocess
+again, not trust that file. The second call's first training is killed mid-run: the others finish, the demo says to
+run it again, and the third call continues it and benchmarks. Checked: every model trained and benchmarked with
+status ok at batch 2, the equal-size network at LUnet16's size, the default network's held-out Dice above what the
+data grant for nothing, the plots.
 """
 
 import csv
@@ -24,7 +25,7 @@ from nnunet_lunet.compare.plans import compare_plans_name
 from nnunet_lunet.demo import DEMO_BATCH_SIZE, SUBSET_FOLDER, SUBSET_NAME, SYNTHETIC_NAME, copy_subset
 from test_compare import _descendants
 
-WIDTH_ROWS = ["default", "lunet16", "lunet8", "unet_as_lunet16"]
+WIDTH_ROWS = ["default", "lunet16", "unet_as_lunet16"]
 
 
 def _kill_tree(pid: int) -> None:
@@ -76,11 +77,11 @@ def test_demo_resumes_after_kills_and_benchmarks_every_model(nnunet_env, tmp_pat
 
     result = run(_demo(workdir), nnunet_env, timeout=1500)
     assert "[compare] continuing default fold 0" in result.stdout and "[demo] done" in result.stdout, result.stdout
-    assert "plan_and_preprocess" not in result.stdout and result.stdout.count("[compare] reusing") == 3
+    assert "plan_and_preprocess" not in result.stdout and result.stdout.count("[compare] reusing") == 2
     plans = compare_plans_name("nnUNetPlans", DEMO_BATCH_SIZE)
     with open(workdir / "benchmark" / "benchmark.csv") as f:
         rows = {r["model"]: r for r in csv.DictReader(f)}
-    suffixes = {"default": "", "lunet16": "_lunet16", "lunet8": "_lunet8", "unet_as_lunet16": "_scaled_as_lunet16"}
+    suffixes = {"default": "", "lunet16": "_lunet16", "unet_as_lunet16": "_scaled_as_lunet16"}
     expected = {f"nnUNetTrainerLeanRecipe_budget__{plans}__3d_fullres{s}": k for k, s in suffixes.items()}
     assert set(rows) == set(expected)
     assert all(r["status"] == "ok" for r in rows.values()), {m: r["status"] for m, r in rows.items()}

@@ -51,7 +51,7 @@ from nnunet_lunet.benchmark.discovery import (STANDARD_TRAINERS, TrainedModel, c
                                               list_folds, normalise_folds, pick_reference)
 from nnunet_lunet.benchmark.environment import describe_environment
 from nnunet_lunet.benchmark.latency import time_interleaved
-from nnunet_lunet.benchmark.memory import measure_memory
+from nnunet_lunet.benchmark.memory import measure_memory, memory_requested
 from nnunet_lunet.benchmark.outputs import TEST_PREDICTIONS, default_output, finish_output, prepare_output
 from nnunet_lunet.benchmark.plots import plot_dice_vs_params, plot_latency_vs_dice, plot_trajectories, plot_widths
 from nnunet_lunet.benchmark.ratios import add_ratios
@@ -254,9 +254,11 @@ def time_rows(rows: Sequence[Dict[str, object]], prepared: Dict[int, PreparedRow
 
 def finish_row(row: Dict[str, object], model: TrainedModel, fold: str, prepared: PreparedRow, settings: Settings,
                progress: Callable[[str], None] = lambda step: None) -> None:
-    """Memory in a fresh process and, with test folders, the test set; exceptions propagate."""
-    progress("memory")
-    row.update(_memory(model, fold, settings))
+    """Memory in a fresh process (unless ``NNUNET_LUNET_BENCH_MEMORY=0``) and, with test folders, the test set;
+    exceptions propagate."""
+    if memory_requested():
+        progress("memory")
+        row.update(_memory(model, fold, settings))
     if settings.options.test_images is not None:
         progress("test set")
         out = os.path.join(settings.output, TEST_PREDICTIONS, f"{model.name}_fold{fold}")

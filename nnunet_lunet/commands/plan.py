@@ -25,7 +25,6 @@ def run(args) -> int:
     from nnunet_lunet.datasets import dataset_id, load_dataset_json, load_plans, require_preprocessed, resolve_dataset
     from nnunet_lunet.plans.variants import derive_configuration, with_batch_size
     from nnunet_lunet.plans.writer import check_target, write_plans_with
-    from nnunet_lunet.plans_networks import parameter_counter
 
     variants_from(args)  # invalid widths/scales fail before any file is read
     if args.batch_size is not None and args.batch_size < 1:
@@ -37,7 +36,10 @@ def run(args) -> int:
     sources = source_configurations(plans, args.configurations)
     for c in sources:
         require_preprocessed(dataset, plans, c)
-    counter = parameter_counter(plans, load_dataset_json(dataset)) if args.match_parameters else None
+    counter = None
+    if args.match_parameters:  # (torch and nnU-Net are imported only here: refusals above take a fraction of a second)
+        from nnunet_lunet.plans_networks import parameter_counter
+        counter = parameter_counter(plans, load_dataset_json(dataset))
     added = dict(derive_configuration(plans, c, v) for c in sources for v in variants_from(args, counter))
     if args.batch_size is not None:  # the variants inherit it from their source
         added.update({c: with_batch_size(plans, c, args.batch_size) for c in sources})
