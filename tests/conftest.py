@@ -86,9 +86,11 @@ def nnunet_env(suite_root) -> Dict[str, str]:
     # The final validation of the package's trainers exports and scores in threads, not in two spawned processes that
     # import torch and nnU-Net again (trainers/validation_pools.py). The benchmark times ONNX Runtime only (beside
     # PyTorch): each further runtime costs every row an export and a compilation (INT8: a quantization);
-    # test_benchmark.py times every runtime.
+    # test_benchmark.py times every runtime. Nor does it probe memory (a fresh interpreter per row, ~10 CPU seconds);
+    # test_benchmark.py does.
     env.update(nnUNet_def_n_proc="1", nnUNet_n_proc_DA="1", nnUNet_compile="false", PYTHONUNBUFFERED="1",
-               NNUNET_LUNET_THREADS="1", NNUNET_LUNET_VAL_THREADS="1", NNUNET_LUNET_BENCH_RUNTIMES="onnxruntime")
+               NNUNET_LUNET_THREADS="1", NNUNET_LUNET_VAL_THREADS="1", NNUNET_LUNET_BENCH_RUNTIMES="onnxruntime",
+               NNUNET_LUNET_BENCH_MEMORY="0")
     return env
 
 
@@ -121,13 +123,14 @@ def resenc_plans(planned_dataset, suite_root) -> PlansManager:
 
 
 @pytest.fixture(scope="session")
-def resenc_lunet_plans(planned_dataset, resenc_plans, suite_root) -> str:
-    """Residual LUnets: ``nnunet-lunet plan`` run once on the ResEnc M plans for LUnet16 only (configurations
-    ``2d_lunet16`` and ``3d_fullres_lunet16``, ResidualEncoderUNets 16 wide); returns the written plans name."""
-    name = RESENC + "_lunet16test"
+def resenc_scaled_plans(planned_dataset, resenc_plans, suite_root) -> str:
+    """A small residual U-Net of the standard shape: ``nnunet-lunet plan`` run once on the ResEnc M plans for the
+    ResidualEncoderUNet scaled linearly to LUnet16's size (configuration ``3d_fullres_scaled_as_lunet16``: widths
+    doubling per stage, so pruning can show which stages lose channels first); returns the written plans name."""
+    name = RESENC + "_scaledtest"
     once(suite_root, name, lambda: run(
-        ["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id, "-p", RESENC, "-c", "2d", "3d_fullres",
-         "--widths", 16, "--scales", "-o", name, "--overwrite"], planned_dataset.env))
+        ["nnunet-lunet", "plan", "-d", planned_dataset.dataset_id, "-p", RESENC, "-c", "3d_fullres", "--widths",
+         "--scales", "--match-parameters", 16, "-o", name, "--overwrite"], planned_dataset.env))
     return name
 
 
@@ -144,12 +147,13 @@ class PrunablePlans:
 
 @pytest.fixture(params=["PlainConvUNet", "ResidualEncoderUNet"])
 def prunable_plans(request) -> PrunablePlans:
-    """Each network pruning supports, as a parameter: nnU-Net's default plans (PlainConvUNet), and residual LUnets
-    (LUnet16 of the ResEnc M preset, ResidualEncoderUNet: planned on first use; a LUnet because a full-width residual
-    encoder takes minutes per smoke epoch on 2 CPU cores)."""
+    """Each network pruning supports, as a parameter: nnU-Net's default plans (PlainConvUNet), and the ResEnc M
+    preset's ResidualEncoderUNet scaled to LUnet16's size (planned on first use; scaled down because a full-width
+    residual encoder takes minutes per smoke epoch on 2 CPU cores, and not a LUnet, whose equal widths would leave
+    nothing to show about which stages pruning narrows first)."""
     if request.param == "PlainConvUNet":
         return PrunablePlans("nnUNetPlans", "")
-    return PrunablePlans(request.getfixturevalue("resenc_lunet_plans"), "_lunet16")
+    return PrunablePlans(request.getfixturevalue("resenc_scaled_plans"), "_scaled_as_lunet16")
 
 
 @pytest.fixture(scope="session")
