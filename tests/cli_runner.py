@@ -29,9 +29,10 @@ def sigint_as_a_shell_would() -> None:
 
 def assert_refused(result: subprocess.CompletedProcess, *phrases: str) -> None:
     """The command was refused as the package refuses bad input: exit 2, one ``error:`` line, the last (third-party
-    import warnings may come before it), naming each of ``phrases``."""
-    assert result.returncode == 2, result.stderr
+    import warnings may come before it), no traceback, naming each of ``phrases``."""
+    assert result.returncode == 2, (result.returncode, result.stderr)
     errors = [line for line in result.stderr.strip().splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and result.stderr.strip().splitlines()[-1] == errors[0], result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
     for phrase in phrases:
         assert phrase in errors[0], errors[0]
