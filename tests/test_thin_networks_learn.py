@@ -25,7 +25,7 @@ SEED = os.environ.get("NNUNET_LUNET_TEST_SEED", "0")
 
 def test_lunet16_leaves_background_on_hippocampus(nnunet_env):
     shutil.copytree(SUBSET_FOLDER, os.path.join(nnunet_env["nnUNet_raw"], SUBSET_NAME))
-    run(["nnUNetv2_plan_and_preprocess", "-d", SUBSET_ID, "-c", "3d_fullres", "-np", 2, "-npfp", 2], nnunet_env)
+    run(["nnUNetv2_plan_and_preprocess", "-d", SUBSET_ID, "-c", "3d_fullres", "-np", 1, "-npfp", 1], nnunet_env)
     run(["nnunet-lunet", "plan", "-d", SUBSET_ID, "-c", "3d_fullres", "--widths", "--scales", "--batch-size", 2,
          "-o", "nnUNetPlans_b2"], nnunet_env)
     budget = dict(nnunet_env, NNUNET_LUNET_EPOCHS="8", NNUNET_LUNET_ITERATIONS="25", NNUNET_LUNET_VAL_ITERATIONS="2",
