@@ -125,7 +125,7 @@ def test_int8_without_nncf_is_refused(planned_dataset, train, tmp_path):
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(shadow.parent), env.get("PYTHONPATH")]))
     out = tmp_path / "refused"
     assert_refused(_export(planned_dataset, out, env=env, check=False), "nncf not installed",
-                    "pip install 'nnunet-lunet[int8]'")
+                   "pip install 'nnunet-lunet[int8]'")
     assert not os.path.exists(out)
 
 
@@ -133,5 +133,5 @@ def test_int8_refuses_no_calibration_patches(planned_dataset, train, tmp_path):
     train("3d_fullres", LUNET16)
     out = tmp_path / "refused"
     assert_refused(_export(planned_dataset, out, "--calibration-patches", "0", check=False),
-                    "--calibration-patches 0")
+                   "--calibration-patches 0")
     assert not os.path.exists(out)

@@ -41,18 +41,17 @@ def _filter_l1(conv: nn.Module) -> torch.Tensor:
 
 class L1Criterion(Criterion):
     name = "l1"
+    per_layer = True  # normalise each layer's norms as STAMP does
 
     def _pick(
         self, net: nn.Module, pool: ChannelPool, n: int, scores: Optional[Scores], generator: torch.Generator
     ) -> None:
-        normalised = {name: normalise_within_layer(v) for name, v in filter_l1_norms(net).items()}
-        take_global_minima(pool, normalised, n, generator)
+        norms = filter_l1_norms(net)
+        if self.per_layer:
+            norms = {name: normalise_within_layer(v) for name, v in norms.items()}
+        take_global_minima(pool, norms, n, generator)
 
 
-class L1UnnormalisedCriterion(Criterion):
+class L1UnnormalisedCriterion(L1Criterion):
     name = "l1_unnormalised"
-
-    def _pick(
-        self, net: nn.Module, pool: ChannelPool, n: int, scores: Optional[Scores], generator: torch.Generator
-    ) -> None:
-        take_global_minima(pool, filter_l1_norms(net), n, generator)
+    per_layer = False
