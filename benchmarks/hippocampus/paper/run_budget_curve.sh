@@ -3,7 +3,8 @@
 # iterations of batch 2; the longer budget first), beside run.sh's 500 steps, with the same recipe and plans. A run
 # folder does not encode its budget, so each budget trains into its own results root, ${nnUNet_results}_steps<N>
 # (compare refuses to mix budgets in one root). Writes budget_<N>/ beside this script (benchmark and the runs' small
-# outputs). About 70 min (2000 steps) + 35 min (1000 steps) of a 2-core CPU; resumable like run.sh.
+# outputs), then budget_curve.md and budget_curve.png (the three budgets of fold 0 side by side; budget_curve.py).
+# Resumable like run.sh.
 set -euo pipefail
 : "${nnUNet_raw:?}" "${nnUNet_preprocessed:?}" "${nnUNet_results:?}"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -16,3 +17,5 @@ for epochs in 80 40; do
     --epochs "$epochs" --iterations 25 --val-iterations 5 --disable-tta -device cpu --lanes 2 --c -f 0 \
     --rows default lunet16 -o "$HERE/budget_$steps"
 done
+# the 500-step runs of fold 0 come from run.sh's first call (claims_ab/)
+python "$HERE/budget_curve.py" claims_ab budget_1000 budget_2000
