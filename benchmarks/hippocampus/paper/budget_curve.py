@@ -61,7 +61,7 @@ def draw(curve, labels: List[str], fold: int, path: str) -> None:
     ax.set_xscale("log", base=2)
     ax.set_xticks(steps)
     ax.set_xticklabels([str(s) for s in steps])
-    ax.set_xlabel("training steps (batch 2)")
+    ax.set_xlabel("training steps (batch " + "/".join(sorted({str(c[1]) for c in curve})) + ")")
     ax.set_ylabel(f"validation Dice, fold {fold}")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
