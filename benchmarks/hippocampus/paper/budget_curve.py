@@ -26,11 +26,12 @@ def read_points(folder: str, fold: int, labels: List[str]) -> Tuple[int, int, Di
     missing = [label for label in labels if label not in found]
     if missing:
         sys.exit(f"error: {path} has no fold-{fold} row for {', '.join(missing)}: run that compare call first")
-    budgets = {r["budget"] for r in rows}
+    budgets = {(r["budget"], r["train_batch_size"]) for r in rows}
     if len(budgets) != 1:
-        sys.exit(f"error: {path} mixes budgets {sorted(budgets)}: one budget per compare call")
-    epochs, iterations = (int(x) for x in budgets.pop().split("x"))
-    batch = {r["train_batch_size"] for r in rows}.pop()
+        sys.exit(f"error: {path} mixes budgets (epochs x iterations, batch) {sorted(budgets)}: one budget per "
+                 f"compare call")
+    budget, batch = budgets.pop()
+    epochs, iterations = (int(x) for x in budget.split("x"))
     points = {label: (float(r["val_dice_mean"]),
                       f"{folder}/runs/{r['model']}/fold_{fold}/summary.json") for label, r in found.items()}
     return epochs * iterations, int(batch), points
