@@ -10,15 +10,15 @@ Claims (arXiv 2512.03834):
 
 Rule (one per claim row, from the paired per-fold differences ``aggregate.paired_differences``, or for (d) the
 per-fold correlations): with fewer than ``MIN_FOLDS`` folds the verdict is "not resolved at this budget"; else
-"holds" when every fold is on the claim's side of its bound, "does not hold" when every fold is on the other side,
-and "not resolved at this budget" when the folds straddle it (their min-max range crosses the bound). Bounds: (a) a
+"holds" when every fold is on the claim's side of its bound, "not shown at this budget" when every fold is on the
+other side (a few folds cannot show that a claim is false: see below), and "not resolved at this budget" when the folds straddle it (their min-max range crosses the bound). Bounds: (a) a
 difference to the default of at least -1 Dice point (``MARGIN``), with parameters (median) at most 1/30 of the
 default's; (b) a difference above 0; (c) a difference of at least -1 point; (d) a correlation of at least
 ``RHO_BOUND``. Two points trained with different budgets are never compared ("not resolved": budgets differ).
 
 ``MIN_FOLDS`` = 3 is the paper's number of runs. For a pair with no real difference every fold lands on one side by
-chance with probability 2^-n per side (n = 3: 12.5%), so a verdict on 3 folds is what the paper's form of evidence
-can give; 5 folds bring that chance under 5% (3.1%).
+chance with probability 2^-n per side (n = 3: 12.5%, a one-sided sign test at p = 0.125), so a verdict on 3 folds
+is what the paper's form of evidence can give, not a 5% test; 5 folds bring that chance under 5% (3.1%).
 Differences are shown in Dice points (Dice x 100): median [min, max] over the n folds.
 """
 
@@ -34,7 +34,7 @@ MIN_FOLDS = 3
 MARGIN = 0.01  # 1 Dice point on nnU-Net's 0-1 scale
 MIN_PARAMETER_RATIO = 30
 RHO_BOUND = 0.5
-HOLDS, FAILS, OPEN = "holds", "does not hold", "not resolved at this budget"
+HOLDS, FAILS, OPEN = "holds", "not shown at this budget", "not resolved at this budget"
 STAMP = CRITERIA[0][1]
 RANDOM_IN_LAYER = CRITERIA[1][1]
 
