@@ -4,7 +4,8 @@ Rules: every command ends with exit code 0, or with one line on stderr and a non
 
 - bad input (``LUnetError``) and faults of the files and disk (``OSError``: a missing or read-only file or folder,
   a full disk), an unreadable JSON file (``json.JSONDecodeError``) or checkpoint: ``error: ...``, exit 2;
-- Ctrl-C (``KeyboardInterrupt``): ``interrupted``, exit 130.
+- Ctrl-C (``KeyboardInterrupt``): ``interrupted``, exit 130; when it came once the output was in place
+  (``safe_output.OutputCompleted``) the line says the output is complete instead.
 
 Commands write through ``safe_output`` (staging folders, atomic files, completion markers), so none of these leaves
 a partial output where a finished one is expected. Any other exception is a bug and keeps its traceback.
@@ -18,7 +19,8 @@ import sys
 from typing import List, Optional
 
 from nnunet_lunet import __version__
-from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.errors import LUnetError, json_error
+from nnunet_lunet.safe_output import OutputCompleted
 
 COMMANDS = ["make_dataset", "plan", "summary", "export_pruned", "export_onnx", "predict", "benchmark", "compare",
             "demo"]
@@ -42,30 +44,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     except LUnetError as e:
         print(f"error: {e}", file=sys.stderr)
     except json.JSONDecodeError as e:
-        print(f"error: {_json_error(e)}", file=sys.stderr)
+        print(f"error: {json_error(e)}", file=sys.stderr)
     except OSError as e:
         print(f"error: {os_error(e)}", file=sys.stderr)
+    except OutputCompleted as e:
+        print(f"{e.target} is complete; the interrupt came after it was written and stopped the command there",
+              file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     return 2
-
-
-def _json_file(e: BaseException) -> str:
-    """The file ``json.load`` was reading when ``e`` was raised (its ``fp`` argument), else a generic name."""
-    tb = e.__traceback__
-    name = "a JSON file"
-    while tb is not None:
-        fp = tb.tb_frame.f_locals.get("fp") if tb.tb_frame.f_code.co_name == "load" else None
-        name = getattr(fp, "name", None) or name
-        tb = tb.tb_next
-    return str(name)
-
-
-def _json_error(e: json.JSONDecodeError) -> str:
-    name = _json_file(e)
-    return (f"{name} is not valid JSON ({e.msg}, line {e.lineno} column {e.colno}): restore the file or write it "
-            f"again with the command that made it")
 
 
 def os_error(e: OSError) -> str:

@@ -533,3 +533,15 @@ def test_the_report_shows_a_library_call_with_what_differs_from_the_defaults():
                     "MeasureOptions(repeats=3), output='/out')")
     assert _default_command_line("4", "2d", ModelSelection(), MeasureOptions(), "/out", overwrite=True) == (
         "run_benchmark('4', '2d', ModelSelection(), MeasureOptions(), output='/out', overwrite=True)")
+
+
+def test_a_row_that_fails_on_a_truncated_json_file_names_the_file(tmp_path):
+    from batchgenerators.utilities.file_and_folder_operations import load_json
+
+    from nnunet_lunet.benchmark.runner import _failure_reason
+
+    plans = tmp_path / "plans.json"
+    plans.write_text('{"plans_name": "nnUNetPlans", "configurations": {')
+    with pytest.raises(ValueError) as raised:
+        load_json(str(plans))  # as nnU-Net reads a model's plans
+    assert _failure_reason(raised.value).startswith(f"{plans} is not valid JSON")

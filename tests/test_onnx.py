@@ -468,6 +468,77 @@ def test_predict_checks_its_input_folder_before_starting_workers(exported, plann
         assert "Background workers died" not in result.stderr and not os.path.exists(tmp_path / "out")
 
 
+def _damaged_images(source, tmp_path):
+    """``{case: image folder}``: a good case beside one damaged as a user's files can be."""
+    import gzip
+    import shutil
+
+    import nibabel as nib
+    import numpy as np
+
+    made = {}
+    with open(source, "rb") as f:
+        data = f.read()
+    shapes = nib.load(source).shape
+    for case in ("truncated", "random", "four_d", "garbled"):
+        images = tmp_path / f"in_{case}"
+        images.mkdir()
+        shutil.copy(source, images / "case_ok_0000.nii.gz")
+        bad = images / f"case_{case}_0000.nii.gz"
+        if case == "truncated":  # the first 3000 bytes of a real image
+            bad.write_bytes(data[:3000])
+        elif case == "random":  # random bytes under an image's name
+            bad.write_bytes(np.random.default_rng(0).bytes(4000))
+        elif case == "garbled":  # a whole gzip stream whose NIfTI data is cut short
+            bad.write_bytes(gzip.compress(gzip.decompress(data)[:-5000]))
+        else:  # two volumes in one file
+            nib.save(nib.Nifti1Image(np.zeros(shapes + (2,), np.float32), np.eye(4)), str(bad))
+        made[case] = images
+    return made
+
+
+def test_predict_refuses_a_damaged_or_4d_image_and_writes_nothing(exported, planned_dataset, tmp_path):
+    folder, _ = exported
+    source = os.path.join(planned_dataset.raw, "imagesTs", "case_ts000_0000.nii.gz")
+    phrases = {"truncated": "cannot be read in full", "random": "cannot be read in full",
+               "garbled": "cannot be read in full", "four_d": "has 4 dimensions"}
+    for case, images in _damaged_images(source, tmp_path).items():
+        result = run(["nnunet-lunet", "predict", "-i", images, "-o", tmp_path / "out", "-m", folder, "--processes",
+                      0], planned_dataset.env, check=False)
+        assert_refused(result, f"case_{case}_0000.nii.gz", phrases[case], "nothing was predicted")
+        assert not os.path.exists(tmp_path / "out")
+
+
+@pytest.mark.parametrize("runtime", ["onnxruntime", "openvino"])
+def test_predict_names_a_damaged_model_file_and_the_export_that_remakes_it(runtime, exported, planned_dataset,
+                                                                           tmp_path):
+    import shutil
+
+    from nnunet_lunet.deploy.graph_runtimes import BY_NAME
+
+    if BY_NAME[runtime].missing():
+        pytest.skip(BY_NAME[runtime].missing())
+    folder = tmp_path / "model"
+    shutil.copytree(exported[0], folder)
+    with open(folder / "model.onnx", "rb") as f:
+        head = f.read(2000)
+    (folder / "model.onnx").write_bytes(head)
+    images = os.path.join(planned_dataset.raw, "imagesTs")
+    result = run(["nnunet-lunet", "predict", "-i", images, "-o", tmp_path / "out", "-m", folder, "--runtime", runtime,
+                  "--processes", 0], planned_dataset.env, check=False)
+    assert_refused(result, str(folder / "model.onnx"), f"--runtime {runtime}",
+                   f"nnunet-lunet export-onnx -d {planned_dataset.name} -c 3d_fullres -tr {LUNET16}", "-o NEW_FOLDER")
+    assert not os.path.exists(tmp_path / "out")
+
+
+def test_predict_on_a_results_folder_names_the_export_into_a_new_folder(planned_dataset, tmp_path):
+    result = run(["nnunet-lunet", "predict", "-i", tmp_path, "-o", tmp_path / "out", "-m",
+                  planned_dataset.env["nnUNet_results"]], planned_dataset.env, check=False)
+    assert_refused(result, "not an export-onnx folder", "export-onnx -d DATASET -c CONFIGURATION -tr TRAINER -f FOLD "
+                   "-o NEW_FOLDER")
+    assert "--overwrite" not in result.stderr
+
+
 def test_predict_overwrite_leaves_no_stale_case_and_marks_completion(exported, planned_dataset, tmp_path):
     import shutil
 

@@ -17,14 +17,15 @@ for each other (measured: a LUnet16 training step 3.2 s with 1 thread, 9 s with 
 predictions with the trained model keep nnU-Net's mirroring unless told otherwise).
 ``NNUNET_LUNET_VAL_THREADS=1`` runs the final validation's export and Dice with threads instead of spawned processes
 (``validation_pools``).
-``Budget`` is ``seeding.Seeded`` (``NNUNET_LUNET_SEED``), so the budget variants of nnU-Net's own trainer are seeded
-too.
+``Budget`` is ``seeding.Seeded`` (``NNUNET_LUNET_SEED``) and ``safe_checkpoints.SafeCheckpoints`` (``weights_only=True``),
+so the budget variants of nnU-Net's own trainer are seeded and load checkpoints safely too.
 """
 
 import os
 
 import torch
 
+from nnunet_lunet.trainers.safe_checkpoints import SafeCheckpoints
 from nnunet_lunet.trainers.seeding import Seeded
 from nnunet_lunet.trainers.validation_pools import validation_pools
 
@@ -44,7 +45,7 @@ def _positive_int_from_env(name: str, default: int) -> int:
     return int(value)
 
 
-class Budget(Seeded):
+class Budget(SafeCheckpoints, Seeded):
     """Mixin placed before a trainer class: ``class X_budget(Budget, X)``. Overrides only the budget; without the
     environment variables it is nnU-Net's own (the trainer's class defaults)."""
 

@@ -30,7 +30,7 @@ pickling and no per-fold plans are needed. Checkpoints also carry ``checkpoint['
 generator state, targeted-dropout probabilities) so that ``nnUNetv2_train ... --c`` resumes at the exact widths,
 schedule position and dropout. The pruning state is written together with nnU-Net's checkpoint, in the same dict and
 the same single atomic write (``save_checkpoint``), so a checkpoint on disk either has its pruning state or is the
-previous one. Checkpoints are read with ``nnunet_lunet.checkpoints.load_checkpoint`` (``weights_only=True``).
+previous one. Checkpoints are read as by every shipped trainer (``safe_checkpoints``, ``weights_only=True``).
 Resuming refuses a checkpoint whose widths differ from the plans but that
 carries no pruning state (it would otherwise pass for an unpruned run).
 """
@@ -55,7 +55,6 @@ from torch._dynamo import OptimizedModule
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from nnunet_lunet.architecture import architecture_of, pruned_network_class
-from nnunet_lunet.checkpoints import load_checkpoint
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.model_stats import count_parameters
 from nnunet_lunet.plans_networks import build_network
@@ -73,13 +72,12 @@ from nnunet_lunet.trainers.recipes import nnUNetTrainerLeanRecipe
 
 
 class _CheckpointIO:
-    """Stands in for ``torch`` in nnU-Net's trainer module while its ``save_checkpoint`` or ``load_checkpoint`` runs:
-    ``save`` adds the pruning state to nnU-Net's dict and writes it once, atomically; ``load`` returns the checkpoint
-    the package's safe loader already read. Everything else is torch's."""
+    """Stands in for ``torch`` in nnU-Net's trainer module while its ``save_checkpoint`` runs: ``save`` adds the
+    pruning state to nnU-Net's dict and writes it once, atomically. Everything else is torch's (loading:
+    ``safe_checkpoints``)."""
 
-    def __init__(self, pruning_state: Optional[dict] = None, loaded: Optional[dict] = None):
+    def __init__(self, pruning_state: Optional[dict] = None):
         self.pruning_state = pruning_state
-        self.loaded = loaded
         self.calls = []
 
     def __getattr__(self, name):
@@ -88,10 +86,6 @@ class _CheckpointIO:
     def save(self, checkpoint, filename, *args, **kwargs):
         save_torch({**checkpoint, "pruning": self.pruning_state}, filename)
         self.calls.append(("save", filename))
-
-    def load(self, filename, *args, **kwargs):
-        self.calls.append(("load", filename))
-        return self.loaded
 
     @contextlib.contextmanager
     def serving(self):
@@ -274,16 +268,14 @@ class nnUNetTrainerSTAMP(nnUNetTrainerLeanRecipe):
                                f"expects: the pruning state would be lost (nnU-Net changed; update the trainer)")
 
     def load_checkpoint(self, filename_or_checkpoint: Union[dict, str]) -> None:
-        # Read once with the package's loader (weights_only=True, nnunet_lunet.checkpoints); nnU-Net's own loading
-        # (which fails when given a dict in 2.8.1) gets that dict from its torch.load (_CheckpointIO). The pruned
+        # Read once by the shared rule (safe_checkpoints.SafeCheckpoints: weights_only=True), which hands the dict to
+        # nnU-Net's own loading. The pruned
         # network resizes itself to the checkpoint's widths in load_state_dict, keeping its Parameter objects, so the
         # optimizer (and its sliced state) stays valid. A DDP wrapper built before (nnU-Net wraps in initialize)
         # still holds the old tensors: wrap anew.
-        checkpoint, where = filename_or_checkpoint, "the checkpoint"
-        if isinstance(checkpoint, str):
-            checkpoint, where = load_checkpoint(checkpoint, map_location=self.device), checkpoint
-        with _CheckpointIO(loaded=checkpoint).serving():
-            super().load_checkpoint(where)  # a name: nnU-Net's torch.load returns the dict
+        checkpoint = self.read_checkpoint(filename_or_checkpoint)
+        where = filename_or_checkpoint if isinstance(filename_or_checkpoint, str) else "the checkpoint"
+        super().load_checkpoint(checkpoint)
         if self.is_ddp:
             self._wrap_ddp()
         self._restore_pruning_state(checkpoint, where)

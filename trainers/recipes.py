@@ -15,7 +15,7 @@ fast, so it is the lean recipe. It is nnU-Net's own ``nnUNetTrainerVanillaAdam1e
 and the recipe trainer change together if the recipe ever does.
 
 Every trainer here (and so every trainer the package ships) is ``seeding.Seeded``: ``NNUNET_LUNET_SEED`` makes its
-training repeatable.
+training repeatable; and ``safe_checkpoints.SafeCheckpoints``: it reads checkpoints with ``weights_only=True``.
 """
 
 import torch
@@ -23,15 +23,16 @@ from nnunetv2.training.lr_scheduler.polylr import PolyLRScheduler
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 from nnunetv2.training.nnUNetTrainer.variants.optimizer.nnUNetTrainerAdam import nnUNetTrainerVanillaAdam1en3
 
+from nnunet_lunet.trainers.safe_checkpoints import SafeCheckpoints
 from nnunet_lunet.trainers.seeding import Seeded
 
 
-class nnUNetTrainerLeanRecipe(Seeded, nnUNetTrainerVanillaAdam1en3):
+class nnUNetTrainerLeanRecipe(SafeCheckpoints, Seeded, nnUNetTrainerVanillaAdam1en3):
     """The lean recipe (Adam lr 1e-3, poly) on whatever network the plans give: train nnU-Net's default network
     exactly as the LUnet trainers train theirs."""
 
 
-class nnUNetTrainerMomentum095(Seeded, nnUNetTrainer):
+class nnUNetTrainerMomentum095(SafeCheckpoints, Seeded, nnUNetTrainer):
     """nnU-Net's SGD with momentum 0.95 instead of 0.99: the value nnU-Net v1 fell back to when training stalled."""
 
     sgd_momentum = 0.95

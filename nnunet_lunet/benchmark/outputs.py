@@ -2,14 +2,16 @@
 
 Rules: the default is ``$nnUNet_results/<dataset>/lunet_benchmark_<configuration>``. A folder that holds anything
 is refused unless ``overwrite``, and with ``overwrite`` unless an earlier benchmark wrote it (its
-``safe_output.MARKER``); then only that benchmark's files (``OUTPUTS``: ``OUTPUT_FILES``, ``widths_*.png``,
-``test_predictions/``) are removed, nothing else. The benchmark fills the folder in place: the marker says
-``complete: false`` from ``prepare_output`` until ``finish_output`` (``is_finished``), so a benchmark that died
-part-way is recognisable. Light on purpose: the demo imports it.
+``safe_output.MARKER``); then only the files that benchmark recorded in it are removed (exact names, never patterns),
+nothing else. A run may write ``OUTPUT_FILES``, ``test_predictions/`` and a ``widths_plot_name`` per pruning row
+(``planned_outputs``); a user's file under one of those names is refused, not replaced. The benchmark fills the folder
+in place: the marker says ``complete: false`` (listing the planned names) from ``prepare_output`` until
+``finish_output`` (listing the names written; ``is_finished``), so a benchmark that died part-way is recognisable.
+Light on purpose: the demo imports it.
 """
 
 import os
-from typing import Optional
+from typing import List, Optional, Sequence, Tuple
 
 from nnunet_lunet.datasets import require_env
 from nnunet_lunet.safe_output import finish_in_place, is_complete, start_in_place
@@ -17,7 +19,6 @@ from nnunet_lunet.safe_output import finish_in_place, is_complete, start_in_plac
 OUTPUT_FILES = ("benchmark.md", "benchmark.csv", "benchmark_folds.csv", "claims.md", "dice_vs_params.png",
                 "latency_vs_dice.png", "pruning_trajectories.png", "benchmark.log")
 TEST_PREDICTIONS = "test_predictions"
-OUTPUTS = list(OUTPUT_FILES) + ["widths_*.png", TEST_PREDICTIONS]
 COMMAND = "benchmark"
 
 
@@ -27,15 +28,24 @@ def default_output(dataset_name: str, configuration: str, results_root: Optional
                         f"lunet_benchmark_{configuration}")
 
 
-def prepare_output(folder: str, overwrite: bool) -> None:
+def widths_plot_name(model_name: str, fold: str) -> str:
+    return f"widths_{model_name}_fold{fold}.png"
+
+
+def planned_outputs(rows: Sequence[Tuple[str, str]]) -> List[str]:
+    """Every name a benchmark of ``rows`` (model name, fold) may write in its folder."""
+    return list(OUTPUT_FILES) + [TEST_PREDICTIONS] + [widths_plot_name(m, f) for m, f in rows]
+
+
+def prepare_output(folder: str, overwrite: bool, planned: List[str]) -> None:
     """Create the output folder, after the checks of the module rules; remove an earlier benchmark's files and mark
     the folder unfinished."""
-    start_in_place(folder, COMMAND, overwrite, OUTPUTS)
+    start_in_place(folder, COMMAND, overwrite, planned)
 
 
-def finish_output(folder: str) -> None:
-    """Mark the folder as a finished benchmark."""
-    finish_in_place(folder, COMMAND, OUTPUTS)
+def finish_output(folder: str, planned: List[str]) -> None:
+    """Mark the folder as a finished benchmark, listing the planned names it holds."""
+    finish_in_place(folder, COMMAND, planned)
 
 
 def is_finished(folder: str) -> bool:

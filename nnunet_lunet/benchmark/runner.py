@@ -34,6 +34,7 @@ Rules:
   marker is written last (``outputs``).
 """
 
+import json
 import os
 import sys
 import tempfile
@@ -52,7 +53,8 @@ from nnunet_lunet.benchmark.discovery import (STANDARD_TRAINERS, TrainedModel, c
 from nnunet_lunet.benchmark.environment import describe_environment
 from nnunet_lunet.benchmark.latency import time_interleaved
 from nnunet_lunet.benchmark.memory import measure_memory, memory_requested
-from nnunet_lunet.benchmark.outputs import TEST_PREDICTIONS, default_output, finish_output, prepare_output
+from nnunet_lunet.benchmark.outputs import (TEST_PREDICTIONS, default_output, finish_output, planned_outputs,
+                                           prepare_output, widths_plot_name)
 from nnunet_lunet.benchmark.plots import plot_dice_vs_params, plot_latency_vs_dice, plot_trajectories, plot_widths
 from nnunet_lunet.benchmark.ratios import add_ratios
 from nnunet_lunet.benchmark.labels import group_name, identify
@@ -68,7 +70,7 @@ from nnunet_lunet.benchmark.trained_network import (fold_folder, label_names, lo
                                                     trained_network)
 from nnunet_lunet.benchmark.training_setup import flag_differences, read_training_setup
 from nnunet_lunet.datasets import dataset_id, load_dataset_json, load_plans, plans_file, require_env, resolve_dataset
-from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.errors import LUnetError, json_error
 from nnunet_lunet.model_stats import count_macs, count_parameters
 from nnunet_lunet.pruning.pruning_log import LOG_JSON, read_log
 
@@ -272,7 +274,7 @@ def _widths_plot(row: Dict[str, object], model: TrainedModel, fold: str, output:
     if not os.path.isfile(os.path.join(folder, LOG_JSON)):
         return None
     row["pruning_log"] = os.path.join(folder, LOG_JSON)
-    path = os.path.join(output, f"widths_{model.name}_fold{fold}.png")
+    path = os.path.join(output, widths_plot_name(model.name, fold))
     plot_widths(read_log(folder), path, f"{row['label']}, fold {fold}: mean conv width per stage")
     row["widths_plot"] = os.path.basename(path)
     return path
@@ -282,6 +284,8 @@ def _failure_reason(error: BaseException) -> str:
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
     if isinstance(error, (MissingRecord, LUnetError)):
         return text
+    if isinstance(error, json.JSONDecodeError):
+        return json_error(error)
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
@@ -340,14 +344,15 @@ def run_benchmark(dataset: str, configuration: str, selection: ModelSelection = 
     output = os.path.abspath(output or default_output(dataset_name, configuration))
     command_line = command_line or _default_command_line(dataset, configuration, selection, options, output, overwrite)
     device = _resolve_device(options.device)
-    prepare_output(output, overwrite)
+    tasks = _tasks(found, folds)
+    planned = planned_outputs([(model.name, fold) for model, fold in tasks])
+    prepare_output(output, overwrite, planned)
     settings = Settings(options=replace(options, repeats=int(options.repeats), warmup=int(options.warmup),
                                         test_images=options.test_images and os.path.abspath(options.test_images),
                                         test_labels=options.test_labels and os.path.abspath(options.test_labels)),
                         device=device, output=output,
                         preprocessed=os.path.join(require_env("nnUNet_preprocessed"), dataset_name))
     started = time.perf_counter()
-    tasks = _tasks(found, folds)
     rows = measure_rows(tasks, ref, configuration, settings)
     widths_plots = _widths_plots(rows, tasks, output)
     environment = describe_environment(settings.device, settings.options.repeats, settings.options.warmup,
@@ -358,7 +363,7 @@ def run_benchmark(dataset: str, configuration: str, selection: ModelSelection = 
     table = format_table(rows, {k: v for row in rows for k, v in row.get("label_names", {}).items()})
     paths = _write_outputs(rows, table, notes, environment, f"{dataset_name} {configuration}", command_line, output,
                            widths_plots, configuration)
-    finish_output(output)
+    finish_output(output, planned)
     if echo:
         _print_outputs(table, notes, paths)
     if not any(r["status"] == "ok" for r in rows):

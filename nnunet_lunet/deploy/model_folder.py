@@ -98,8 +98,9 @@ def read_model_folder(folder: str, need_checkpoint: bool = False) -> ExportRecor
                          f"with -m")
     for name in (RECORD_FILE, ONNX_FILE, PLANS_FILE, DATASET_FILE):
         if not os.path.isfile(os.path.join(folder, name)):
-            raise LUnetError(f"model folder {folder} has no {name}: it is not an export-onnx folder (export the "
-                             f"model with nnunet-lunet export-onnx -o {folder} --overwrite)")
+            raise LUnetError(f"model folder {folder} has no {name}: it is not an export-onnx folder; export a "
+                             f"trained model into a new folder with nnunet-lunet export-onnx -d DATASET -c "
+                             f"CONFIGURATION -tr TRAINER -f FOLD -o NEW_FOLDER, and pass that folder with -m")
     record = read_record(folder)
     if need_checkpoint and not os.path.isfile(os.path.join(folder, record.checkpoint_path)):
         raise LUnetError(f"model folder {folder} has no {record.checkpoint_path}, which --runtime torch needs: "

@@ -14,7 +14,8 @@ Rules:
   folder's reduced checkpoint as ``nnUNetv2_predict`` rebuilds it. Inference runs on the CPU.
 - Checked before anything is written and before nnU-Net's workers start (``LUnetError``): the model folder
   (``model_folder.read_model_folder``), the input folder (``input_cases``: images named ``CASE_XXXX<file ending>``,
-  every case with each channel the model takes, no other channel), the output (an existing, non-empty folder needs
+  every case with each channel the model takes, no other channel; ``check_images``: every image read in full, of the
+  model's dimensions), the output (an existing, non-empty folder needs
   ``overwrite`` and must be an earlier prediction: ``safe_output``), ``step_size`` in (0, 1], ``processes`` >= 0,
   ``threads`` >= 0.
 - The segmentations are written into a staging folder that replaces the output folder only when every case is done
@@ -29,7 +30,7 @@ import sys
 from dataclasses import dataclass
 
 from nnunet_lunet.deploy.graph_runtimes import GRAPH_RUNTIMES, graph_runner, require_graph_file, require_runtime
-from nnunet_lunet.deploy.input_folder import input_cases
+from nnunet_lunet.deploy.input_folder import check_images, input_cases
 from nnunet_lunet.deploy.model_folder import DATASET_FILE, ONNX_FILE, PLANS_FILE, ExportRecord, read_model_folder
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.safe_output import check_replaceable, staged_folder
@@ -72,8 +73,9 @@ def check_request(request: PredictRequest) -> ExportRecord:
     if request.runtime != "torch":
         require_graph_file(os.path.join(request.model_folder, ONNX_FILE), request.runtime)
     with open(os.path.join(request.model_folder, DATASET_FILE)) as f:
-        file_ending = json.load(f)["file_ending"]
-    input_cases(request.input_folder, file_ending, record.input_channels)
+        dataset_json = json.load(f)
+    input_cases(request.input_folder, dataset_json["file_ending"], record.input_channels)
+    check_images(request.input_folder, dataset_json, len(record.patch_size))
     check_replaceable(request.output_folder, COMMAND, request.overwrite)
     return record
 
@@ -91,6 +93,29 @@ def _predictor_class():
                         dynamic_ncols=True)
 
     return ProgressPredictor
+
+
+def _graph(folder: str, request: PredictRequest, record: ExportRecord):
+    """The runtime's session on the folder's graph; a file it cannot load is a ``LUnetError`` naming the file and the
+    export that remakes it."""
+    path = require_graph_file(os.path.join(folder, ONNX_FILE), request.runtime)
+    try:
+        return graph_runner(os.path.join(folder, ONNX_FILE), request.runtime, request.threads)
+    except LUnetError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a damaged model fails in each runtime's own way
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else "unreadable"
+        raise LUnetError(f"{path} cannot be loaded by --runtime {request.runtime} ({type(error).__name__}: "
+                         f"{reason}): it is damaged; export the model again into a new folder with {remake(record)}, "
+                         f"and pass that folder with -m") from None
+
+
+def remake(record: ExportRecord) -> str:
+    """The ``export-onnx`` command line that writes the model of ``record`` again."""
+    extra = "" if record.checkpoint == "checkpoint_final.pth" else f" --checkpoint {record.checkpoint}"
+    extra += " --int8" if record.int8_dice is not None else ""
+    return (f"nnunet-lunet export-onnx -d {record.dataset} -c {record.configuration} -tr {record.trainer} -p "
+            f"{record.plans} -f {record.fold}{extra} -o NEW_FOLDER")
 
 
 def build_predictor(request: PredictRequest, record: ExportRecord):
@@ -117,7 +142,7 @@ def build_predictor(request: PredictRequest, record: ExportRecord):
         plans_manager = PlansManager(json.load(f))
     with open(os.path.join(folder, DATASET_FILE)) as f:
         dataset_json = json.load(f)
-    network = OnnxNetwork(graph_runner(os.path.join(folder, ONNX_FILE), request.runtime, request.threads))
+    network = OnnxNetwork(_graph(folder, request, record))
     axes = record.inference_allowed_mirroring_axes
     predictor.manual_initialization(network, plans_manager, plans_manager.get_configuration(record.configuration),
                                     [{}], dataset_json, record.trainer, None if axes is None else tuple(axes))
