@@ -129,7 +129,8 @@ def _kill_job_when_training(process, fold: str):
         if not killed and line.startswith("[compare] submitted LUnet8 fold 0"):
             pid = int(line.split("; job ", 1)[1].split(",")[0])
             deadline = time.time() + 300
-            while not os.path.isfile(os.path.join(fold, "debug.json")) and time.time() < deadline:
+            while not os.path.isfile(os.path.join(fold, "debug.json")) and time.time() < deadline and \
+                    process.poll() is None:
                 time.sleep(0.2)
             time.sleep(2)  # mid-run
             for p in [pid] + _descendants(pid):

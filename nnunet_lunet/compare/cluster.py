@@ -99,6 +99,7 @@ class TrainRun:
             resume = state(self.job) == "interrupted"
             renamed = set_aside_unloadable(self.job.folder) if resume else []
             command = self.command(resume)
+            os.makedirs(self.options.logs, exist_ok=True)
             with open(log_path(self.job, self.options), "a") as log:
                 if renamed:
                     log.write(f"[compare] {', '.join(renamed)} did not load, renamed *.unloadable\n")

@@ -129,6 +129,7 @@ def run_wave(jobs: Sequence[Job], options: TrainOptions, cluster: clusters.Clust
                 print(f"[compare] {job.name}: job {entry['job_id']} ended without finishing it (see "
                       f"{entry['log']}): submitting it again", flush=True)
             todo.append(job)
+    os.makedirs(options.logs, exist_ok=True)
     executor = clusters.make_executor(cluster, records.folder, device) if todo else None
     limit = options.lanes if cluster.executor == "local" else len(todo)
     failed: List[Job] = []
