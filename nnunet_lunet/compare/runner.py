@@ -37,6 +37,7 @@ from nnunet_lunet.compare.runs import Budget, Job, check_budget, make_job, state
 from nnunet_lunet.compare.training import TrainOptions, script, train_jobs
 from nnunet_lunet.datasets import dataset_id, load_plans, require_env, resolve_dataset, resolved_configuration
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.plans.run_names import pruned_configuration, variant_configuration
 from nnunet_lunet.plans.writer import check_target
 from nnunet_lunet.safe_output import write_json
 
@@ -136,7 +137,7 @@ def _check_trainers(rows: Sequence[Row]) -> None:
 
 
 def _retrain_configuration(configuration: str, row: Row, fold: int) -> str:
-    return f"{configuration}_pruned_{row.pruning}_budget_f{fold}_level{row.level}"
+    return pruned_configuration(configuration, row.pruning + "_budget", fold, level=row.level)
 
 
 def _jobs(rows: Sequence[Row], folds: Sequence[int], results: str, plans: str, configuration: str):
@@ -148,7 +149,7 @@ def _jobs(rows: Sequence[Row], folds: Sequence[int], results: str, plans: str, c
                 retrain.append(make_job(results, row, fold, plans + PRUNED_SUFFIX,
                                         _retrain_configuration(configuration, row, fold)))
             else:
-                config = configuration + ("_" + row.suffix if row.suffix else "")
+                config = variant_configuration(configuration, row.suffix)
                 jobs.append(make_job(results, row, fold, plans, config))
     return jobs, retrain
 

@@ -29,13 +29,14 @@ from nnunet_lunet.compare.job_states import classify, host, local_process_state,
 from nnunet_lunet.compare.runs import Job, state
 from nnunet_lunet.compare.training import TrainOptions, lock_path, log_path
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.plans.run_names import run_path
 from nnunet_lunet.safe_output import write_json
 
 ACTIVE = ("queued", "running")
 
 
 def job_key(job: Job) -> str:
-    return f"{job.model}/fold_{job.fold}"
+    return run_path(job.trainer, job.plans, job.configuration, job.fold)
 
 
 class JobRecords:

@@ -28,6 +28,7 @@ from typing import Dict, List, Sequence, Tuple
 from nnunet_lunet.compare import locks
 from nnunet_lunet.compare.runs import Budget, Job, set_aside_unloadable, state
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.plans.run_names import lock_name, log_name
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def train_environment(options: TrainOptions) -> Dict[str, str]:
 
 
 def log_path(job: Job, options: TrainOptions) -> str:
-    return os.path.join(options.logs, f"{job.model}__fold_{job.fold}.log")
+    return os.path.join(options.logs, log_name(job.trainer, job.plans, job.configuration, job.fold))
 
 
 def _start(job: Job, options: TrainOptions, env: Dict[str, str]) -> Tuple[subprocess.Popen, object]:
@@ -83,7 +84,7 @@ def _start(job: Job, options: TrainOptions, env: Dict[str, str]) -> Tuple[subpro
 
 def lock_path(job: Job) -> str:
     results = os.path.dirname(os.path.dirname(os.path.dirname(job.folder)))
-    return os.path.join(results, ".lanes", f"{job.model}__f{job.fold}")
+    return os.path.join(results, ".lanes", lock_name(job.trainer, job.plans, job.configuration, job.fold))
 
 
 def train_jobs(jobs: Sequence[Job], options: TrainOptions) -> None:
