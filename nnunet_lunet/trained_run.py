@@ -4,7 +4,7 @@ nnU-Net's predictor rebuilds it. Below ``deploy`` and ``benchmark``, which both 
 Rules:
 
 - A run of trainer T, plans P and configuration C is the folder ``$nnUNet_results/<dataset>/T__P__C``
-  (``model_folder``, nnU-Net's layout) with one ``fold_<F>`` folder per fold (``fold_folder``); ``require_fold``
+  (``model_folder``, nnU-Net's layout, named by ``plans.run_names``) with one ``fold_<F>`` folder per fold (``fold_folder``); ``require_fold``
   raises the one "no training run at ..." ``LUnetError`` naming the ``nnUNetv2_train`` command that makes it.
 - Checkpoints are read in one place, ``_load_checkpoint`` (on the CPU, as nnU-Net saved them); ``read_checkpoint``
   is its public entry.
@@ -29,6 +29,7 @@ import numpy as np
 
 from nnunet_lunet.datasets import dataset_id
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.plans.run_names import fold_name, model_name
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class NetworkInput:
 
 
 def model_folder_name(trainer: str, plans: str, configuration: str) -> str:
-    return f"{trainer}__{plans}__{configuration}"
+    return model_name(trainer, plans, configuration)
 
 
 def model_folder(results: str, dataset_name: str, trainer: str, plans: str, configuration: str) -> str:
@@ -50,7 +51,7 @@ def model_folder(results: str, dataset_name: str, trainer: str, plans: str, conf
 
 
 def fold_folder(model_folder: str, fold) -> str:
-    return os.path.join(model_folder, f"fold_{fold}")
+    return os.path.join(model_folder, fold_name(fold))
 
 
 def require_fold(model_folder: str, fold, dataset_name: str, configuration: str, trainer: str) -> str:
@@ -84,7 +85,7 @@ def load_predictor(model_folder: str, fold: str, checkpoint_name: str, device, m
 
     checkpoint = os.path.join(fold_folder(model_folder, fold), checkpoint_name)
     if not os.path.isfile(checkpoint):
-        raise FileNotFoundError(f"no {checkpoint_name} in fold_{fold} (train it, or pass --checkpoint)")
+        raise FileNotFoundError(f"no {checkpoint_name} in {fold_name(fold)} (train it, or pass --checkpoint)")
     from nnunet_lunet.checkpoints import check_model_folder_checkpoint
 
     check_model_folder_checkpoint(fold_folder(model_folder, fold), checkpoint_name)  # before nnU-Net unpickles it

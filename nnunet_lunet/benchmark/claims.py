@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence
 
 from nnunet_lunet.benchmark.aggregate import Point, paired_differences, reference_point, spread
-from nnunet_lunet.benchmark.labels import CRITERIA, LUNET, MATCHED, criterion_of, short_trainer, suffix_of
+from nnunet_lunet.benchmark.labels import LUNET, MATCHED
 from nnunet_lunet.benchmark.report import signed_points
+from nnunet_lunet.plans.run_names import CRITERIA, criterion_of, short_trainer, suffix_of
 from nnunet_lunet.tables import markdown_table
 
 MIN_FOLDS = 3
@@ -125,7 +126,7 @@ def claim_c(points: Sequence[Point]) -> List[Verdict]:
 
 def claim_d(rows: Sequence[Dict[str, object]], base: str) -> List[Verdict]:
     """From the rows' ``width_rank_correlation`` (pruning runs of the base configuration): STAMP, then the other
-    criteria as controls (a pruning trainer not named in ``labels.CRITERIA``, e.g. an l1 one, by its short name)."""
+    criteria as controls (a pruning trainer not named in ``run_names.CRITERIA``, e.g. an l1 one, by its short name)."""
     by_criterion: Dict[str, Dict[str, float]] = {}
     budgets: Dict[str, List[str]] = {}
     for row in rows:

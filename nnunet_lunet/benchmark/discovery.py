@@ -3,7 +3,7 @@
 Rules:
 
 - A model is a folder ``<trainer>__<plans>__<configuration>`` (nnU-Net's naming: exactly three parts joined by
-  ``__``). Other folders (e.g. an earlier benchmark's output) are ignored.
+  ``__``, ``plans.run_names``). Other folders (e.g. an earlier benchmark's output) are ignored.
 - Its configuration must be the requested one or a variant of it: equal to it, or starting with it plus ``_``
   (``3d_fullres`` covers ``3d_fullres_lunet16``, ``3d_fullres_scaled25``, ``3d_fullres_pruned_...``).
 - ``trainers`` / ``plans`` (each None = all) keep only models with those exact names; ``models`` (a list of
@@ -19,17 +19,16 @@ Rules:
 """
 
 import os
-import re
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.plans.names import holds_source_network
+from nnunet_lunet.plans.run_names import model_name, parse_fold_name, parse_model_name
 
 STANDARD_TRAINERS = tuple(recipe + budget for recipe in ("nnUNetTrainerLeanRecipe", "nnUNetTrainer")
                           for budget in ("", "_budget", "_smoke"))
 STANDARD_PLANS = "nnUNetPlans"
-_FOLD = re.compile(r"fold_(\d+|all)")
 
 
 @dataclass(frozen=True)
@@ -43,15 +42,10 @@ class TrainedModel:
 
     @property
     def name(self) -> str:
-        return f"{self.trainer}__{self.plans}__{self.configuration}"
+        return model_name(self.trainer, self.plans, self.configuration)
 
 
-def parse_model_folder(name: str) -> Optional[Tuple[str, str, str]]:
-    """``'T__P__C'`` -> ``(T, P, C)``; None for names that are not nnU-Net model folders."""
-    parts = name.split("__")
-    if len(parts) != 3 or not all(parts):
-        return None
-    return parts[0], parts[1], parts[2]
+parse_model_folder = parse_model_name  # 'T__P__C' -> (T, P, C), None for other names (plans.run_names)
 
 
 def is_configuration_or_variant(name: str, configuration: str) -> bool:
@@ -64,7 +58,7 @@ def check_models(models: Sequence[Tuple[str, str, str]], configuration: str, tra
     """LUnetError unless an exact model list follows the module rules."""
     if trainers or plans:
         raise LUnetError("--models names the models exactly: leave out -tr and -p")
-    names = ["__".join(m) for m in models]
+    names = [model_name(*m) for m in models]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise LUnetError(f"--models names {', '.join(twice)} more than once: name each model once")
@@ -93,7 +87,7 @@ def discover_models(results_folder: str, configuration: str, trainers: Optional[
                 continue
             found[parsed] = TrainedModel(t, p, c, path)
     if models is not None:  # requested ones that are missing come back too: they become failed rows
-        return [found.get(tuple(m), TrainedModel(*m, os.path.join(results_folder, "__".join(m)))) for m in models]
+        return [found.get(tuple(m), TrainedModel(*m, os.path.join(results_folder, model_name(*m)))) for m in models]
     return [found[k] for k in sorted(found)]
 
 
@@ -101,8 +95,8 @@ def list_folds(model: TrainedModel) -> List[str]:
     """``fold_N`` / ``fold_all`` folders present in a model folder, as fold names (``'0'``, ``'all'``), sorted."""
     if not os.path.isdir(model.folder):
         return []
-    folds = [m.group(1) for m in (_FOLD.fullmatch(e) for e in os.listdir(model.folder))
-             if m and os.path.isdir(os.path.join(model.folder, m.group(0)))]
+    folds = [f for f, e in ((parse_fold_name(e), e) for e in os.listdir(model.folder))
+             if f is not None and os.path.isdir(os.path.join(model.folder, e))]
     return sorted(folds, key=lambda f: (f == "all", int(f) if f != "all" else 0))
 
 

@@ -1,7 +1,8 @@
 """What a benchmark row is, in a reader's words: its family (a plot series) and a short label. The one place where
 table, plots and claims get their names from.
 
-Rules (``base`` is the configuration benchmarked, ``-c``; ``suffix`` what a variant adds to it after ``_``):
+Rules (``base`` is the configuration benchmarked, ``-c``; ``suffix`` what a variant adds to it after ``_``; every
+name is built and parsed by ``plans.run_names``, this module only words them):
 
 - **default**: the base configuration with a trainer that is no LUnet or pruning trainer. Label ``default``.
 - **LUnet**: configuration ``<base>_lunetN``, or a trainer ``nnUNetTrainerLUnetN...`` (``nnUNetTrainerLUnet``: 32).
@@ -22,26 +23,19 @@ Labels that two different models would share get the trainer in brackets (``disa
 fold K is written ``_f*`` there, so that "each fold's own pruned shape, retrained" is one model over the folds.
 """
 
-import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
+
+from nnunet_lunet.plans.run_names import (CRITERIA, criterion_of, lunet_trainer_width, model_name, parse_pruned,
+                                          parse_width_suffix, pruned_configuration, short_trainer, suffix_of)
 
 DEFAULT = "default network"
 LUNET = "LUnet"
 SCALED = "U-Net scaled"
 MATCHED = "U-Net of a LUnet's size"
 OTHER = "other"
-CRITERIA: Tuple[Tuple[str, str], ...] = (  # trainer prefix, criterion's short name
-    ("nnUNetTrainerSTAMP", "STAMP"),
-    ("nnUNetTrainerPruneRandomInLayer", "Random in layer"),
-    ("nnUNetTrainerPruneWidest", "Widest layer"),
-    ("nnUNetTrainerPruneL1Unnormalised", "L1 unnormalised"),
-)
 RETRAINED = " retrained"
 FAMILY_ORDER = [DEFAULT, LUNET, SCALED, MATCHED] + [c for _, c in CRITERIA] + [c + RETRAINED for _, c in CRITERIA]
-
-_PRUNED = re.compile(r"pruned_(?P<trainer>.+?)_f(?P<fold>\d+|all)(?:_level(?P<level>\d+)|_step(?P<step>\d+))?")
-_LUNET_TRAINER = re.compile(r"nnUNetTrainerLUnet(?P<width>\d*)(?:_.*)?")
 
 
 @dataclass(frozen=True)
@@ -53,42 +47,26 @@ class Identity:
     lunet_width: Optional[int] = None  # LUnetN and the U-Net of LUnetN's size
 
 
-def criterion_of(trainer: str) -> Optional[str]:
-    """``'STAMP'`` for ``nnUNetTrainerSTAMP_budget`` etc.; None for a trainer that does not prune."""
-    for prefix, name in CRITERIA:
-        if trainer == prefix or trainer.startswith(prefix + "_"):
-            return name
-    return None
-
-
-def suffix_of(configuration: str, base: str) -> str:
-    """``'lunet16'`` for ``3d_fullres_lunet16`` of ``3d_fullres``; ``''`` for the base itself."""
-    return configuration[len(base) + 1:] if configuration.startswith(base + "_") else ""
-
-
 def identify(trainer: str, configuration: str, base: str, level: Optional[int] = None) -> Identity:
     """Family and label of a model (at a pruning ``level``, % of channels left, for a pruning run)."""
     suffix = suffix_of(configuration, base)
     criterion = criterion_of(trainer)
-    pruned = _PRUNED.fullmatch(suffix)
+    pruned = parse_pruned(configuration, base)
     if pruned:
-        source = criterion_of(pruned["trainer"]) or pruned["trainer"].replace("nnUNetTrainer", "")
-        level = int(pruned["level"]) if pruned["level"] else None
-        at = f" {level}%" if level is not None else (f" step {pruned['step']}" if pruned["step"] else "")
-        return Identity(source + RETRAINED, f"{source}{at}{RETRAINED}", source, level)
+        source = criterion_of(pruned.trainer) or pruned.trainer.replace("nnUNetTrainer", "")
+        at = f" {pruned.level}%" if pruned.level is not None else (f" step {pruned.step}" if pruned.step else "")
+        return Identity(source + RETRAINED, f"{source}{at}{RETRAINED}", source, pruned.level)
     if criterion is not None and not suffix:
         return Identity(criterion, criterion + (f" {level}%" if level is not None else ""), criterion, level)
-    lunet = re.fullmatch(r"lunet(\d+)", suffix)
-    trainer_lunet = _LUNET_TRAINER.fullmatch(trainer)
-    if lunet or (trainer_lunet and not suffix):
-        width = int(lunet[1]) if lunet else int(trainer_lunet["width"] or 32)
-        return Identity(LUNET, f"LUnet{width}", lunet_width=width)
-    matched = re.fullmatch(r"scaled_as_lunet(\d+)", suffix)
-    if matched:
-        return Identity(MATCHED, f"U-Net of LUnet{matched[1]}'s size", lunet_width=int(matched[1]))
-    scaled = re.fullmatch(r"scaled(\d+)", suffix)
-    if scaled:
-        return Identity(SCALED, f"U-Net {scaled[1]}%")
+    width = parse_width_suffix(suffix)
+    trainer_width = lunet_trainer_width(trainer)
+    if (width and width[0] == "flat") or (trainer_width and not suffix):
+        lunet = int(width[1]) if width else trainer_width
+        return Identity(LUNET, f"LUnet{lunet}", lunet_width=lunet)
+    if width and width[0] == "matched":
+        return Identity(MATCHED, f"U-Net of LUnet{int(width[1])}'s size", lunet_width=int(width[1]))
+    if width and width[0] == "scaled":
+        return Identity(SCALED, f"U-Net {round(width[1] * 100)}%")
     if not suffix and criterion is None:
         return Identity(DEFAULT, "default")
     return Identity(OTHER, " ".join(p for p in (short_trainer(trainer), suffix) if p))
@@ -96,16 +74,10 @@ def identify(trainer: str, configuration: str, base: str, level: Optional[int] =
 
 def group_name(trainer: str, plans: str, configuration: str, fold: str) -> str:
     """The results folder name, with a retrained shape's ``_f<fold>`` written ``_f*`` when trained on that fold."""
-    pruned = _PRUNED.search(configuration)
-    if pruned and pruned["fold"] == str(fold):
-        configuration = configuration[:pruned.start("fold")] + "*" + configuration[pruned.end("fold"):]
-    return f"{trainer}__{plans}__{configuration}"
-
-
-def short_trainer(trainer: str) -> str:
-    """``LeanRecipe`` for ``nnUNetTrainerLeanRecipe_budget``; ``nnUNetTrainer`` for ``nnUNetTrainer_smoke``."""
-    trainer = re.sub(r"_(budget|smoke)$", "", trainer)
-    return trainer.replace("nnUNetTrainer", "", 1) or trainer
+    pruned = parse_pruned(configuration)
+    if pruned and pruned.fold == str(fold):
+        configuration = pruned_configuration(pruned.base, pruned.trainer, "*", pruned.level, pruned.step)
+    return model_name(trainer, plans, configuration)
 
 
 def disambiguate(models: Sequence[Tuple[str, str, str]], labels: Sequence[str]) -> List[str]:

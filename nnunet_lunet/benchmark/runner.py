@@ -72,6 +72,7 @@ from nnunet_lunet.benchmark.training_setup import flag_differences, read_trainin
 from nnunet_lunet.datasets import dataset_id, load_dataset_json, load_plans, plans_file, require_env, resolve_dataset
 from nnunet_lunet.errors import LUnetError, json_error
 from nnunet_lunet.model_stats import count_macs, count_parameters
+from nnunet_lunet.plans.run_names import fold_name, model_name
 from nnunet_lunet.pruning.pruning_log import LOG_JSON, read_log
 
 DEFAULT_WARMUP = 2
@@ -133,7 +134,7 @@ def _file_ending(dataset_name: str) -> str:
 def _no_models_message(dataset_name: str, configuration: str, results: str, selection: ModelSelection) -> str:
     trainers, plans, models = selection.trainers, selection.plans, selection.models
     filters = "".join([f", trainers {' '.join(trainers)}" if trainers else "", f", plans {' '.join(plans)}"
-                       if plans else "", f", models {', '.join('__'.join(m) for m in models)}" if models else ""])
+                       if plans else "", f", models {', '.join(model_name(*m) for m in models)}" if models else ""])
     return (f"no trained model of {dataset_name} with configuration {configuration} (or a variant "
             f"{configuration}_*){filters} in {results}: train one with nnUNetv2_train {dataset_id(dataset_name)} "
             f"{configuration} FOLD -tr TRAINER, or check -c, -tr and -p")
@@ -172,11 +173,11 @@ def _training_records(row: Dict[str, object], model: TrainedModel, fold: str, ch
         raise MissingRecord(f"no model folder {model.folder}")
     folder = fold_folder(model.folder, fold)
     if not os.path.isdir(folder):
-        raise MissingRecord(f"no fold_{fold} in {model.name}")
+        raise MissingRecord(f"no {fold_name(fold)} in {model.name}")
     row.update(read_training_setup(folder, checkpoint_name))
     checkpoint = os.path.join(folder, checkpoint_name)
     if not os.path.isfile(checkpoint):
-        raise MissingRecord(f"no {checkpoint_name} in fold_{fold} (training unfinished? pass --checkpoint "
+        raise MissingRecord(f"no {checkpoint_name} in {fold_name(fold)} (training unfinished? pass --checkpoint "
                             f"checkpoint_best.pth or checkpoint_latest.pth)")
     if checkpoint_name != FINAL_CHECKPOINT:
         row["val_dice_note"] = (f"no val Dice: nnU-Net's validation/summary.json is of {FINAL_CHECKPOINT} (or of "

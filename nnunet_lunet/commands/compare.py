@@ -40,7 +40,38 @@ def add_parser(subparsers) -> None:
                    "the benchmark (about 8x faster in 3D)")
     p.add_argument("--test-images", default=None, help="held-out images (imagesTs layout) for test-set Dice")
     p.add_argument("--test-labels", default=None, help="their labels (labelsTs layout)")
+    _add_executor_arguments(p)
     p.set_defaults(func=run)
+
+
+def _add_executor_arguments(p) -> None:
+    g = p.add_argument_group("jobs", "where trainings run: --executor lanes (default: local processes, --lanes at "
+                             "once), slurm (one SLURM job per run and fold, through submitit: pip install "
+                             "'nnunet-lunet[slurm]') or local (the same jobs on this machine, --lanes at once)")
+    g.add_argument("--executor", default="lanes", choices=["lanes", "slurm", "local"], help="default: lanes")
+    g.add_argument("--no-wait", action="store_true", help="submit the jobs, print each run's state and return; the "
+                   "same command later follows them, then benchmarks")
+    g.add_argument("--partition", default=None, help="SLURM partition")
+    g.add_argument("--gpus", type=int, default=1, help="GPUs per SLURM job (default 1; 0 for CPU jobs)")
+    g.add_argument("--num-gpus", type=int, default=1, help="GPUs per training (nnUNetv2_train -num_gpus, DDP; "
+                   "default 1)")
+    g.add_argument("--cpus", type=int, default=None, help="CPUs per SLURM job")
+    g.add_argument("--mem", default=None, help="memory per SLURM job, e.g. 64G")
+    g.add_argument("--time", default=None, help="time limit per SLURM job (minutes, or D-HH:MM:SS); a run that "
+                   "reaches it is requeued and continues with --c")
+    g.add_argument("--account", default=None, help="SLURM account")
+    g.add_argument("--qos", default=None, help="SLURM quality of service")
+    g.add_argument("--sbatch", nargs="+", default=[], metavar="KEY=VALUE", help="more #SBATCH lines, e.g. "
+                   "constraint=a100")
+    g.add_argument("--poll-seconds", type=float, default=30.0, help="how often a waiting compare asks for the "
+                   "jobs' states (default 30)")
+
+
+def _cluster_options(args):
+    from nnunet_lunet.compare.cluster import ClusterOptions
+    return ClusterOptions(executor=args.executor, partition=args.partition, gpus=args.gpus, num_gpus=args.num_gpus,
+                          cpus=args.cpus, mem=args.mem, time=args.time, account=args.account, qos=args.qos,
+                          sbatch=tuple(args.sbatch), no_wait=args.no_wait, poll_seconds=args.poll_seconds)
 
 
 def settings_from(args):
@@ -51,7 +82,8 @@ def settings_from(args):
                            rows=args.rows, plans=args.plans, batch_size=args.batch_size, output=args.output,
                            resume=args.resume, device=args.device or _default_device(), lanes=args.lanes,
                            repeats=args.repeats, disable_tta=args.disable_tta, test_images=args.test_images,
-                           test_labels=args.test_labels, command_line=shlex.join(["nnunet-lunet"] + sys.argv[1:]))
+                           test_labels=args.test_labels, command_line=shlex.join(["nnunet-lunet"] + sys.argv[1:]),
+                           cluster=_cluster_options(args))
 
 
 def _default_device() -> str:
@@ -62,5 +94,6 @@ def _default_device() -> str:
 def run(args) -> int:
     from nnunet_lunet.compare.runner import run_compare
     folder = run_compare(settings_from(args))
-    print(f"[compare] done: table and plots in {folder}")
+    if folder:
+        print(f"[compare] done: table and plots in {folder}")
     return 0

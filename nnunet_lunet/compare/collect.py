@@ -15,6 +15,7 @@ import shutil
 from typing import Sequence
 
 from nnunet_lunet.compare.runs import Job
+from nnunet_lunet.plans.run_names import run_path
 
 SMALL_FILES = ("debug.json", "pruning_log.json")
 ROOTS = ("nnUNet_results", "nnUNet_preprocessed", "nnUNet_raw")
@@ -39,7 +40,7 @@ def _copy(source: str, target: str) -> None:
 
 def copy_small_outputs(job: Job, runs: str) -> str:
     """Copy one finished job's small outputs into ``runs``; returns its copy folder."""
-    target = os.path.join(runs, job.model, f"fold_{job.fold}")
+    target = os.path.join(runs, run_path(job.trainer, job.plans, job.configuration, job.fold))
     os.makedirs(target, exist_ok=True)
     pairs = [(os.path.join(job.folder, "validation", "summary.json"), "summary.json")]
     for level in sorted(glob.glob(os.path.join(job.folder, "validation_level*", "summary.json"))):

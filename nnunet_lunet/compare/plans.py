@@ -17,11 +17,12 @@ from nnunet_lunet.compare.presets import Row
 from nnunet_lunet.datasets import load_plans, plans_file, resolved_configuration
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.plans.names import compare_plans_name  # noqa: F401 - the comparison's plans name, here too
+from nnunet_lunet.plans.run_names import variant_configuration
 
 
 def needed_configurations(rows: Sequence[Row], configuration: str) -> Dict[str, Row]:
     """``{configuration name: row}`` for the width rows (the source configuration for the default network)."""
-    return {(configuration + "_" + r.suffix if r.suffix else configuration): r for r in rows if r.kind == "width"}
+    return {variant_configuration(configuration, r.suffix): r for r in rows if r.kind == "width"}
 
 
 def _batch_size(plans: dict, configuration: str) -> int:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from nnunet_lunet.errors import LUnetError
-from nnunet_lunet.widths import flat_name, matched_name, scaled_name
+from nnunet_lunet.plans.run_names import width_suffix
 
 RECIPE_TRAINER = "nnUNetTrainerLeanRecipe_budget"  # every width and retrain row
 BUDGET_SUFFIX = "_budget"  # a pruning row's trainer: <pruning>_budget
@@ -44,8 +44,7 @@ class Row:
         """The width variant's configuration suffix (``lunet16``, ``scaled50``, ``scaled_as_lunet16``; "" for none)."""
         if self.variant is None:
             return ""
-        rule, value = self.variant
-        return {"flat": flat_name, "scaled": scaled_name, "matched": matched_name}[rule](value)
+        return width_suffix(*self.variant)
 
     @property
     def trainer(self) -> str:

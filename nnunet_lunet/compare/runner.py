@@ -8,10 +8,12 @@ Steps (``check`` first, so that bad input is refused with nothing written):
    budget must be this one: ``runs.check_budget``; an interrupted one needs ``--c``);
 2. the comparison's plans: width variants it lacks are written (``plans.write_compare_plans``); nnU-Net's 5-fold
    split is written when missing (as nnU-Net would, up front so that parallel lanes do not race to write it);
-3. training: every width and pruning row on every fold that is not finished, fold by fold (``training``); finished
-   runs are kept;
+3. training: every width and pruning row on every fold that is not finished, fold by fold, in lanes of local
+   processes (``training``) or as jobs of ``--executor slurm|local`` (``submissions``, ``cluster``); finished runs
+   are kept; with ``--no-wait`` a call that leaves jobs queued or running stops here (the next call goes on);
 4. retrain rows: the widths each pruning run reached at the row's level, exported (``nnunet-lunet export-pruned
-   --level``) into ``<plans>_pruned`` and trained from scratch;
+   --level``) into ``<plans>_pruned`` and trained from scratch, once every pruning run of the first wave is finished
+   (the second wave of jobs);
 5. the benchmark (``nnunet_lunet.benchmark.run_benchmark``) over exactly these models and folds, the default network
    as reference, into ``<output>/benchmark``; skipped when a complete benchmark newer than every run's validation
    is there (one that died part-way has no ``benchmark.md``, so it is run again);
@@ -26,6 +28,7 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence
 
+from nnunet_lunet.compare.cluster import ClusterOptions, check_executor
 from nnunet_lunet.compare.collect import copy_all
 from nnunet_lunet.compare.plans import compare_plans_name, missing_configurations, write_compare_plans
 from nnunet_lunet.compare.preprocessed import incomplete_reason
@@ -34,6 +37,7 @@ from nnunet_lunet.compare.runs import Budget, Job, check_budget, make_job, state
 from nnunet_lunet.compare.training import TrainOptions, script, train_jobs
 from nnunet_lunet.datasets import dataset_id, load_plans, require_env, resolve_dataset, resolved_configuration
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.plans.run_names import pruned_configuration, variant_configuration
 from nnunet_lunet.plans.writer import check_target
 from nnunet_lunet.safe_output import write_json
 
@@ -61,6 +65,7 @@ class CompareSettings:
     test_labels: Optional[str] = None
     command_line: str = ""
     rerun_hint: str = "run the same command again with --c"  # what a user does after a failed training
+    cluster: ClusterOptions = ClusterOptions()  # --executor and its options
 
 
 @dataclass
@@ -83,6 +88,8 @@ def _check_numbers(settings: CompareSettings) -> None:
                         ("--repeats", settings.repeats)):
         if value < 1:
             raise LUnetError(f"{name} must be at least 1, got {value}")
+    if settings.cluster.poll_seconds <= 0:
+        raise LUnetError(f"--poll-seconds must be above 0, got {settings.cluster.poll_seconds}")
     if settings.batch_size is not None and settings.batch_size < 1:
         raise LUnetError(f"--batch-size must be at least 1, got {settings.batch_size}")
     if not settings.folds:
@@ -130,7 +137,7 @@ def _check_trainers(rows: Sequence[Row]) -> None:
 
 
 def _retrain_configuration(configuration: str, row: Row, fold: int) -> str:
-    return f"{configuration}_pruned_{row.pruning}_budget_f{fold}_level{row.level}"
+    return pruned_configuration(configuration, row.pruning + "_budget", fold, level=row.level)
 
 
 def _jobs(rows: Sequence[Row], folds: Sequence[int], results: str, plans: str, configuration: str):
@@ -142,7 +149,7 @@ def _jobs(rows: Sequence[Row], folds: Sequence[int], results: str, plans: str, c
                 retrain.append(make_job(results, row, fold, plans + PRUNED_SUFFIX,
                                         _retrain_configuration(configuration, row, fold)))
             else:
-                config = configuration + ("_" + row.suffix if row.suffix else "")
+                config = variant_configuration(configuration, row.suffix)
                 jobs.append(make_job(results, row, fold, plans, config))
     return jobs, retrain
 
@@ -197,15 +204,28 @@ def check(settings: CompareSettings) -> Plan:
     jobs, retrain = _jobs(rows, folds, results, plans, settings.configuration)
     for job in jobs + retrain:
         check_budget(job, settings.budget)
-    interrupted = [j for j in jobs + retrain if state(j) == "interrupted"]
-    if interrupted and not settings.resume:
-        raise LUnetError(f"{len(interrupted)} run(s) are unfinished, e.g. {interrupted[0].folder}: pass --c to "
-                         f"continue them (make sure no other process is training them)")
+    check_executor(settings.cluster)
     output = os.path.abspath(settings.output or os.path.join(
         results, f"lunet_compare_{settings.preset}_{settings.configuration}"))
     if os.path.exists(output) and not os.path.isdir(output):
         raise LUnetError(f"output {output} is a file: pass a folder with -o")
+    interrupted = [j for j in jobs + retrain if state(j) == "interrupted" and not _trained_by_a_job(j, output)]
+    if interrupted and not settings.resume:
+        raise LUnetError(f"{len(interrupted)} run(s) are unfinished, e.g. {interrupted[0].folder}: pass --c to "
+                         f"continue them (make sure no other process is training them)")
     return Plan(dataset, rows, plans, missing, folds, jobs, retrain, output)
+
+
+def _trained_by_a_job(job: Job, output: str) -> bool:
+    """Whether the comparison's records name a queued or running job for ``job`` (it is not interrupted, it is being
+    trained)."""
+    from nnunet_lunet.compare.submissions import JobRecords, job_key, job_state
+    from nnunet_lunet.compare.job_states import slurm_states
+    entry = JobRecords(os.path.join(output, "compare.json"), "").read().get(job_key(job))
+    if entry is None:
+        return False
+    slurm = slurm_states([entry["job_id"]]) if entry["executor"] == "slurm" else {}
+    return job_state(job, entry, slurm) in ("queued", "running")
 
 
 def _write_split(preprocessed: str, data_folder: str) -> None:
@@ -294,17 +314,49 @@ def _failed_rows(output: str, jobs: Sequence[Job]) -> List[str]:
 
 
 def _write_record(plan: Plan, settings: CompareSettings) -> None:
+    """``compare.json``: this call's settings; the jobs recorded by earlier calls are kept (``submissions``)."""
+    path = os.path.join(plan.output, "compare.json")
+    try:
+        with open(path) as f:
+            jobs = dict(json.load(f).get("jobs", {}))
+    except (OSError, ValueError, AttributeError):
+        jobs = {}
     record = {"command": settings.command_line, "dataset": plan.dataset, "configuration": settings.configuration,
               "preset": settings.preset, "rows": [r.key for r in plan.rows], "folds": plan.folds,
               "plans": plan.plans, "trainers": sorted({j.trainer for j in plan.jobs + plan.retrain}),
               "budget": settings.budget.__dict__, "device": settings.device,
               "final_validation_mirroring": not settings.disable_tta,
-              "models": sorted({j.model for j in plan.jobs + plan.retrain})}
-    write_json(os.path.join(plan.output, "compare.json"), record)
+              "models": sorted({j.model for j in plan.jobs + plan.retrain}),
+              "executor": settings.cluster.executor, "jobs": jobs}
+    write_json(path, record)
+
+
+def _train(jobs: Sequence[Job], options: TrainOptions, settings: CompareSettings) -> bool:
+    """Step 3 (or 4) for one wave: True when every run of it is finished (False: ``--no-wait`` left jobs queued or
+    running)."""
+    if settings.cluster.executor == "lanes":
+        todo = [j for j in jobs if state(j) != "finished"]
+        for job in jobs:
+            if job not in todo:
+                print(f"[compare] reusing {job.name}: {job.folder}", flush=True)
+        train_jobs(todo, options)
+        return True
+    from nnunet_lunet.compare.submissions import JobRecords, run_wave
+    output = os.path.dirname(options.logs)
+    records = JobRecords(os.path.join(output, "compare.json"), os.path.join(output, "jobs"))
+    if run_wave(jobs, options, settings.cluster, records, settings.device):
+        return True
+    if not settings.cluster.no_wait:
+        raise LUnetError("some runs are neither finished nor being trained by a job whose state SLURM reports (see "
+                         "above): run the same command again when they have ended")
+    print("[compare] jobs are queued or running: run the same command again to follow them; when every run is "
+          "finished it exports the retrain rows, benchmarks and collects", flush=True)
+    return False
 
 
 def run_compare(settings: CompareSettings) -> str:
-    """All steps (module rules); returns the benchmark folder."""
+    """All steps (module rules); returns the benchmark folder ("" when ``--no-wait`` left jobs queued or
+    running)."""
     plan = check(settings)
     preprocessed = os.path.join(require_env("nnUNet_preprocessed"), plan.dataset)
     if plan.missing:
@@ -318,17 +370,15 @@ def run_compare(settings: CompareSettings) -> str:
     _write_record(plan, settings)
     options = TrainOptions(plan.dataset, settings.budget, settings.device, settings.lanes,
                            os.path.join(plan.output, "logs"), settings.disable_tta, settings.rerun_hint)
-    todo = [j for j in plan.jobs if state(j) != "finished"]
-    for job in plan.jobs:
-        if job not in todo:
-            print(f"[compare] reusing {job.name}: {job.folder}", flush=True)
-    train_jobs(todo, options)
+    if not _train(plan.jobs, options, settings):
+        return ""
     if plan.retrain:
         os.makedirs(options.logs, exist_ok=True)
         for job in plan.retrain:
             if state(job) != "finished":
                 _export_retrain(plan, settings, job, os.path.join(options.logs, "export_pruned.log"))
-        train_jobs([j for j in plan.retrain if state(j) != "finished"], options)
+        if not _train(plan.retrain, options, settings):
+            return ""
     jobs = plan.jobs + plan.retrain
     copy_all(jobs, os.path.join(plan.output, "runs"))
     return _benchmark(plan, settings, jobs)

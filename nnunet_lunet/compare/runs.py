@@ -2,7 +2,8 @@
 
 Rules:
 
-- A job's fold folder is nnU-Net's: ``$nnUNet_results/<dataset>/<trainer>__<plans>__<configuration>/fold_N``.
+- A job's fold folder is nnU-Net's: ``$nnUNet_results/<dataset>/<trainer>__<plans>__<configuration>/fold_N``
+  (``plans.run_names.run_path``).
 - Its budget is what nnU-Net recorded in the folder's ``debug.json`` (``num_epochs``, ``num_iterations_per_epoch``,
   ``num_val_iterations_per_epoch``, written when training starts): a folder of another budget is a clash, refused
   before anything is trained, never retrained or mixed; a folder with checkpoints but no ``debug.json`` is too
@@ -21,6 +22,7 @@ from typing import Dict, Optional
 
 from nnunet_lunet.compare.presets import Row
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.plans.run_names import model_name, run_path
 
 FINAL = "checkpoint_final.pth"
 CHECKPOINTS = ("checkpoint_final.pth", "checkpoint_latest.pth", "checkpoint_best.pth")
@@ -53,7 +55,7 @@ class Job:
 
     @property
     def model(self) -> str:
-        return f"{self.trainer}__{self.plans}__{self.configuration}"
+        return model_name(self.trainer, self.plans, self.configuration)
 
     @property
     def name(self) -> str:
@@ -61,7 +63,7 @@ class Job:
 
 
 def make_job(results: str, row: Row, fold: int, plans: str, configuration: str) -> Job:
-    folder = os.path.join(results, f"{row.trainer}__{plans}__{configuration}", f"fold_{fold}")
+    folder = os.path.join(results, run_path(row.trainer, plans, configuration, fold))
     return Job(row, fold, row.trainer, plans, configuration, folder)
 
 

@@ -9,24 +9,26 @@ Rules:
   that nnU-Net continues from one that does, or starts the run over when none does (it says so in the log).
 - ``lanes`` jobs run at once; with more than one lane each training gets one torch thread (``NNUNET_LUNET_THREADS``,
   unless set): on a shared CPU one thread per run is several times faster than threads waiting for each other.
-- A job is taken by creating its lock folder ``$nnUNet_results/.lanes/<model>__f<fold>`` (``mkdir`` is atomic; the
-  bash lanes of ``benchmarks/hippocampus/paper`` used the same names), holding ``compare <pid>``; a lock of a
-  process that no longer runs is taken over; a job locked by another running process (or by anything else) is left
-  to it and reported at the end. The lock is removed when the job ends.
+- A job is taken by creating its lock (``locks``: the file ``$nnUNet_results/.lanes/<model>__f<fold>``, created
+  exclusively, owner ``lanes`` and this process; the bash lanes of ``benchmarks/hippocampus/paper`` held folders of
+  the same names, which are never taken); a lock whose owner has ended is taken over; a job locked by another
+  running process or job (or by anything else) is left to it and reported at the end. The lock is removed when the
+  job ends. ``--executor slurm|local`` jobs take the same locks (``cluster``).
 - A failed job does not stop the others; ``train_jobs`` raises one LUnetError naming the failed jobs and their logs
   at the end. ``[compare] training ... (pid N)`` is printed when a job starts.
 """
 
 import os
-import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from typing import Dict, List, Sequence, Tuple
 
+from nnunet_lunet.compare import locks
 from nnunet_lunet.compare.runs import Budget, Job, set_aside_unloadable, state
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.plans.run_names import lock_name, log_name
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def train_environment(options: TrainOptions) -> Dict[str, str]:
 
 
 def log_path(job: Job, options: TrainOptions) -> str:
-    return os.path.join(options.logs, f"{job.model}__fold_{job.fold}.log")
+    return os.path.join(options.logs, log_name(job.trainer, job.plans, job.configuration, job.fold))
 
 
 def _start(job: Job, options: TrainOptions, env: Dict[str, str]) -> Tuple[subprocess.Popen, object]:
@@ -80,43 +82,9 @@ def _start(job: Job, options: TrainOptions, env: Dict[str, str]) -> Tuple[subpro
     return process, log
 
 
-def lock_folder(job: Job) -> str:
+def lock_path(job: Job) -> str:
     results = os.path.dirname(os.path.dirname(os.path.dirname(job.folder)))
-    return os.path.join(results, ".lanes", f"{job.model}__f{job.fold}")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def take_lock(job: Job) -> bool:
-    """Whether this process now holds the job's lock (module rules)."""
-    folder = lock_folder(job)
-    os.makedirs(os.path.dirname(folder), exist_ok=True)
-    owner = os.path.join(folder, "lane")
-    try:
-        os.mkdir(folder)
-    except FileExistsError:
-        try:
-            with open(owner) as f:
-                words = f.read().split()
-        except OSError:
-            words = []
-        if not (len(words) == 2 and words[0] == "compare" and words[1].isdigit() and not _alive(int(words[1]))):
-            return False
-    with open(owner, "w") as f:
-        f.write(f"compare {os.getpid()}\n")
-    return True
-
-
-def release_lock(job: Job) -> None:
-    shutil.rmtree(lock_folder(job), ignore_errors=True)
+    return os.path.join(results, ".lanes", lock_name(job.trainer, job.plans, job.configuration, job.fold))
 
 
 def train_jobs(jobs: Sequence[Job], options: TrainOptions) -> None:
@@ -124,12 +92,13 @@ def train_jobs(jobs: Sequence[Job], options: TrainOptions) -> None:
     os.makedirs(options.logs, exist_ok=True)
     env = train_environment(options)
     pending, running, failed, locked = list(jobs), [], [], []
+    owner = locks.this_process("lanes")
     while pending or running:
         while pending and len(running) < options.lanes:
             job = pending.pop(0)
-            if not take_lock(job):
+            if not locks.take(lock_path(job), owner):
                 locked.append(job)
-                print(f"[compare] {job.name} is being trained by another process ({lock_folder(job)}): left to it",
+                print(f"[compare] {job.name} is being trained by {locks.holder(lock_path(job))}: left to it",
                       flush=True)
                 continue
             running.append((job,) + _start(job, options, env))
@@ -140,7 +109,7 @@ def train_jobs(jobs: Sequence[Job], options: TrainOptions) -> None:
                 continue
             running.remove(entry)
             log.close()
-            release_lock(job)
+            locks.release(lock_path(job), owner)
             if process.returncode == 0 and state(job) == "finished":
                 print(f"[compare] finished {job.name}", flush=True)
             else:
@@ -153,5 +122,5 @@ def train_jobs(jobs: Sequence[Job], options: TrainOptions) -> None:
                          f"finished runs are kept, interrupted ones continue")
     if locked:
         raise LUnetError(f"{len(locked)} run(s) are being trained by another process, e.g. {locked[0].folder} (lock "
-                         f"{lock_folder(locked[0])}): run the same command again when it has finished; if no process "
-                         f"trains it, remove that lock folder")
+                         f"{lock_path(locked[0])}): run the same command again when it has finished; if nothing trains "
+                         f"it, remove that lock")

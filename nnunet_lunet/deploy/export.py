@@ -32,6 +32,7 @@ from nnunet_lunet.deploy.model_folder import (DATASET_FILE, INT8_FILE, ONNX_FILE
                                               reduced_checkpoint, write_record)
 from nnunet_lunet.deploy.parity import PARITY_TOLERANCE
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.plans.run_names import fold_name
 from nnunet_lunet.safe_output import check_replaceable, staged_folder
 
 COMMAND = "export-onnx"
@@ -169,7 +170,7 @@ def _write_folder(request: ExportRequest, run: ExportedRun, folder: str) -> Expo
         parity_relative_diff=parity.relative_diff, parity_max_probability_diff=parity.max_probability_diff,
         parity_argmax_differ_share=parity.argmax_differ_share,
         parity_argmax_differ_beyond_ties=parity.argmax_differ_beyond_ties)
-    os.makedirs(os.path.join(folder, f"fold_{record.fold}"))
+    os.makedirs(os.path.join(folder, fold_name(record.fold)))
     torch.save(reduced_checkpoint(checkpoint), os.path.join(folder, record.checkpoint_path))
     write_record(record, folder)
     if request.int8:

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional
 
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.plans.run_names import fold_name
 
 ONNX_FILE = "model.onnx"
 INT8_FILE = "model_int8.xml"  # with its weights in model_int8.bin
@@ -72,7 +73,7 @@ class ExportRecord:
     @property
     def checkpoint_path(self) -> str:
         """Relative path of the reduced checkpoint in the folder."""
-        return os.path.join(f"fold_{self.fold}", self.checkpoint)
+        return os.path.join(fold_name(self.fold), self.checkpoint)
 
 
 def write_record(record: ExportRecord, folder: str) -> None:

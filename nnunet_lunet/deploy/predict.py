@@ -33,6 +33,7 @@ from nnunet_lunet.deploy.graph_runtimes import GRAPH_RUNTIMES, graph_runner, req
 from nnunet_lunet.deploy.input_folder import check_images, input_cases
 from nnunet_lunet.deploy.model_folder import DATASET_FILE, ONNX_FILE, PLANS_FILE, ExportRecord, read_model_folder
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.plans.run_names import fold_name
 from nnunet_lunet.safe_output import check_replaceable, staged_folder
 
 COMMAND = "predict"
@@ -133,7 +134,7 @@ def build_predictor(request: PredictRequest, record: ExportRecord):
                                    device=torch.device("cpu"), verbose=False, allow_tqdm=False)
     folder = request.model_folder
     if request.runtime == "torch":
-        check_model_folder_checkpoint(os.path.join(folder, f"fold_{record.fold}"), record.checkpoint)
+        check_model_folder_checkpoint(os.path.join(folder, fold_name(record.fold)), record.checkpoint)
         predictor.initialize_from_trained_model_folder(folder, use_folds=(record.fold if record.fold == "all" else
                                                                           int(record.fold),),
                                                        checkpoint_name=record.checkpoint)

@@ -14,6 +14,7 @@ from typing import Optional, Tuple
 from nnunet_lunet.architecture import pruned_network_class
 from nnunet_lunet.datasets import load_plans, plans_file, require_env, resolve_dataset, resolved_configuration
 from nnunet_lunet.errors import LUnetError
+from nnunet_lunet.plans.run_names import pruned_configuration
 from nnunet_lunet.plans.variants import derived_configuration
 from nnunet_lunet.plans.writer import write_plans_with
 from nnunet_lunet.pruning.layer_widths import format_layer_widths
@@ -49,8 +50,8 @@ def export_pruned(dataset: str, configuration: str, trainer: str, plans_name: st
     plans = load_plans(dataset_name, plans_name)
     source = resolved_configuration(plans, configuration)
     architecture = pruned_architecture(source["architecture"], widths, configuration)
-    suffix = f"_step{step}" if step is not None else f"_level{level_name(level)}" if level is not None else ""
-    name = name or f"{configuration}_pruned_{trainer}_f{fold}{suffix}"
+    at_level = int(level_name(level)) if level is not None and step is None else None
+    name = name or pruned_configuration(configuration, trainer, fold, level=at_level, step=step)
     target = output_plans or f"{plans_name}_pruned"
     added = {name: derived_configuration(configuration, architecture)}
     path = plans_file(dataset_name, target)

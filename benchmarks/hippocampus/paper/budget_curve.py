@@ -14,6 +14,8 @@ import os
 import sys
 from typing import Dict, List, Tuple
 
+from nnunet_lunet.plans.run_names import fold_name
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -33,7 +35,7 @@ def read_points(folder: str, fold: int, labels: List[str]) -> Tuple[int, int, Di
     budget, batch = budgets.pop()
     epochs, iterations = (int(x) for x in budget.split("x"))
     points = {label: (float(r["val_dice_mean"]),
-                      f"{folder}/runs/{r['model']}/fold_{fold}/summary.json") for label, r in found.items()}
+                      f"{folder}/runs/{r['model']}/{fold_name(fold)}/summary.json") for label, r in found.items()}
     return epochs * iterations, int(batch), points
 
 

@@ -25,6 +25,7 @@ import torch
 from nnunet_lunet.datasets import load_dataset_json
 from nnunet_lunet.plans_networks import build_from_plans
 from nnunet_lunet.model_stats import count_parameters
+from nnunet_lunet.plans.run_names import run_path
 from nnunet_lunet.tables import human, markdown_table
 
 DATASET, PLANS, FOLD = "Dataset004_Hippocampus", "nnUNetPlans_b2", 0
@@ -75,7 +76,7 @@ def collect(results: str) -> List[Run]:
     for configuration, network in NETWORKS.items():
         parameters = count_parameters(build_from_plans(plans, configuration, dataset_json, deep_supervision=True))
         for trainer, recipe in RECIPES.items():
-            run = read_run(os.path.join(results, f"{trainer}__{PLANS}__{configuration}", f"fold_{FOLD}"), network,
+            run = read_run(os.path.join(results, run_path(trainer, PLANS, configuration, FOLD)), network,
                            recipe, parameters)
             if run is not None:
                 runs.append(run)
