@@ -135,3 +135,17 @@ def test_int8_refuses_no_calibration_patches(planned_dataset, train, tmp_path):
     assert_refused(_export(planned_dataset, out, "--calibration-patches", "0", check=False),
                    "--calibration-patches 0")
     assert not os.path.exists(out)
+
+
+def test_the_quantiser_is_a_leaf_of_deploy():
+    """int8.py imports no other deploy module (graph_runtimes imports it; its validation, which predicts, is
+    int8_validation.py), so there is no import circle graph_runtimes -> int8 -> predict -> graph_runtimes."""
+    import ast
+
+    from nnunet_lunet.deploy import int8
+
+    with open(int8.__file__) as f:
+        tree = ast.parse(f.read())
+    imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert imported and not [m for m in imported if m and m.startswith("nnunet_lunet.deploy")], imported
