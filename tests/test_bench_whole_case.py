@@ -76,3 +76,23 @@ def test_an_unknown_case_is_one_error_line(planned_dataset, tmp_path):
     assert result.returncode == 2 and result.stderr.startswith("error: --case no_such_case")
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
+
+def test_profile_layers_times_every_layer_with_its_kernel(planned_dataset, tmp_path):
+    """benchmarks/profile_layers.py on LUnet8 of the generated plans in float32: every executed node with its kernel,
+    the shares of one pass adding up to 1, and the convolutions matched to the ONNX graph's MACs."""
+    script = os.path.join(os.path.dirname(SCRIPT), "profile_layers.py")
+    out = tmp_path / "layers.csv"
+    result = run(["python", script, "--plans-file", os.path.join(planned_dataset.preprocessed, "nnUNetPlans.json"),
+                  "-c", "3d_fullres", "--widths", 8, "--scales", "--no-default", "--precisions", "f32", "--threads", 1,
+                  "--repeats", 2, "--warmup", 1, "--csv", out], planned_dataset.env, timeout=600)
+    assert "1 threads, dynamic shapes, median of 2 profiled inferences" in result.stdout
+    with open(out) as f:
+        rows = list(csv.DictReader(f))
+    assert {(r["network"], r["precision"]) for r in rows} == {("lunet8", "f32")}
+    assert abs(sum(float(r["share"]) for r in rows) - 1) < 1e-6
+    assert all(r["kernel"] and float(r["median ms"]) >= 0 for r in rows)
+    convolutions = [r for r in rows if r["type"] == "Convolution"]
+    # LUnet8 of a 4-stage plan: 2 convolutions per encoder stage and 2 per decoder stage, and the 1x1 output layer
+    assert len(convolutions) >= 14
+    matched = [r for r in convolutions if r["MACs"]]
+    assert len(matched) >= 14 and all(float(r["GMAC/s"]) > 0 and float(r["MACs / element"]) > 0 for r in matched)
