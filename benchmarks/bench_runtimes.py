@@ -3,7 +3,7 @@
     python benchmarks/bench_runtimes.py --plans-file $nnUNet_preprocessed/Dataset004_Hippocampus/nnUNetPlans.json \
         -c 3d_fullres [--widths 32 16 8] [--scales] [--model-folder EXPORT_DIR ...] [--threads 2] [--repeats 13]
         [--warmup 2] [--runtimes torch_eager torch_channels_last ort_basic ort_extended ort_all openvino openvino-bf16]
-        [--case largest|CASE_ID] [--case-repeat 3] [--mirroring] [--csv runtimes.csv]
+        [--case largest|CASE_ID] [--case-repeat 3] [--mirroring] [--tile-sizes 1x 2x 80x112x80] [--csv runtimes.csv]
 
 Rules:
 
@@ -19,7 +19,11 @@ Rules:
   (``available_runtimes``). ``openvino_bf16``, the former spelling, is read as ``openvino-bf16``. ``openvino-int8``
   runs, for the plans' variants, a graph quantized on the timed patch (speed only, not accuracy); for a
   ``--model-folder``, its ``model_int8.xml`` from ``export-onnx --int8``.
-- One patch of the plan's patch size, batch 1, standard normal, no grad. Every runtime of every network gets
+- Threads: ONNX Runtime's sessions never spin (``onnx_graph.ort_session``); OpenVINO is compiled with the latency
+  hint (``graph_runtimes.OPENVINO_HINT``) and ``--threads`` inference threads. The header line states both.
+- Tiles (``--tile-sizes``, ``deploy.tiles``): each a multiple of the training patch (``2x``) or a size per axis
+  (``80x112x80``); default the training patch. Every cell is timed at every tile, one row each (``tile`` column).
+- One patch of the tile's size, batch 1, standard normal, no grad. Every runtime of every network gets
   ``--warmup`` untimed runs, then the timed runs are interleaved (every cell once per round, in a new shuffled order
   each round: ``nnunet_lunet.benchmark.latency.time_interleaved``) ``--repeats`` times, so that a drift of the
   machine hits all alike. Median, min and max per cell.
@@ -27,15 +31,26 @@ Rules:
   (``INFERENCE_NUM_THREADS``); default: torch's current count. The header line states it.
 - Ratios: ``x default eager`` = default network in ``torch_eager`` / this cell (the speed-up over what nnU-Net users
   have today); ``x own eager`` = the same network in ``torch_eager`` / this cell; ``MACs ratio`` = default / this
-  network, so ``x default eager / MACs ratio`` says how much of the MAC reduction turns into speed.
+  network (MACs of one pass at the row's tile).
+- Efficiency (how well a network uses the hardware, apart from the runtime): ``GMAC/s`` = the network's MACs of one
+  pass / the time of one pass (the in-case ``per pass ms`` when a case is timed, else the patch median);
+  ``x default same runtime`` = the default network's time per pass / this one's, in the same runtime at the same
+  tile; ``efficiency vs default`` = that speed-up / ``MACs ratio`` (= this row's GMAC/s / the default's): 1 when a
+  thin network turns its whole MAC reduction into speed.
 - Whole case (``--case``): ``largest`` (the largest validation case of ``--fold`` in the plans' preprocessed data) or
   a case identifier, repeated ``--case-repeat`` times per spatial axis (``benchmark.cases.chosen_case``: a
   Hippocampus case fits in one tile; 3 gives 100+ tiles, as a CT or MRI volume has). Each network under each runtime
   but ``torch_channels_last`` predicts it with nnU-Net's own ``predict_sliding_window_return_logits`` (tile step 0.5,
   Gaussian, float16 accumulation on the CPU; mirroring only with ``--mirroring``), the network replaced by the
-  runtime's forward, timed interleaved with the patches. Per row: ``passes`` (tiles x mirrorings), ``case s``,
-  ``per pass ms`` (case / passes), ``non-forward s`` (case - passes x the same cell's patch median: what nnU-Net's
-  loop adds beyond the forward passes) and ``case x default eager``.
+  runtime's forward, at the row's tile, timed interleaved with the patches. Per row: ``passes`` (tiles x
+  mirrorings), ``case s`` (median, min, max).
+- Timing that adds up: inside every timed case run, each forward pass is timed where nnU-Net's predictor calls the
+  network (``TimedForward``), and the case itself is timed around the same call. ``per pass ms`` = the run's forward
+  time / passes, ``non-forward s`` = the run's case time - its forward time (what nnU-Net's loop adds: tiling,
+  Gaussian weighting, float16 accumulation), each as median, min and max over the timed runs. Both come from the
+  same runs, so non-forward is never negative and per pass x passes + non-forward = case time, run by run. The
+  isolated patch (``median ms``) is a single call after other networks ran (cold caches, threads waking up) and is
+  not used to split the case: it measured up to 2.7x the in-case pass before this rule.
 
 Times need an otherwise idle machine. The functions are importable (``bench_runtimes``, ``format_rows``).
 """
@@ -46,6 +61,7 @@ import csv
 import os
 import sys
 import tempfile
+import time
 from typing import Callable, Dict, List, Optional, Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -59,10 +75,10 @@ RUNTIMES = ("torch_eager", "torch_channels_last", "torch_compile") + tuple(
     f"ort_{lv}" for lv in ORT_LEVELS) + OTHER_GRAPH_RUNTIMES
 DEFAULT_RUNTIMES = tuple(r for r in RUNTIMES if r not in ("torch_compile", "ort_disable"))
 ALIASES = {"openvino_bf16": "openvino-bf16"}  # former spelling -> registry name
-COLUMNS = ("network", "runtime", "median ms", "min ms", "max ms", "x default eager", "x own eager", "MACs ratio",
-           "speed-up / MACs ratio")
-CASE_COLUMNS = ("passes", "case s", "case min s", "case max s", "per pass ms", "non-forward s",
-                "case x default eager")
+COLUMNS = ("network", "runtime", "tile", "median ms", "min ms", "max ms", "x default eager", "x own eager",
+           "MACs ratio", "GMAC/s", "x default same runtime", "efficiency vs default")
+CASE_COLUMNS = ("passes", "case s", "case min s", "case max s", "per pass ms", "per pass min ms", "per pass max ms",
+                "non-forward s", "non-forward min s", "non-forward max s", "case x default eager")
 
 
 def _torch_runner(network, x, memory_format=None, compile_it: bool = False) -> Callable[[], object]:
@@ -172,92 +188,185 @@ def case_predictor(plans: dict, configuration: str, dataset_json: dict, mirrorin
     return predictor
 
 
-def _case_call(predictor, module, image) -> Callable[[], object]:
+class TimedForward:
+    """Stands in for the network in nnU-Net's predictor and times every forward pass (module rules: timing that adds
+    up); ``seconds`` holds the current case run's pass times."""
+
+    def __init__(self, module):
+        self.module = module
+        self.seconds: List[float] = []
+
+    def __call__(self, x):
+        start = time.perf_counter()
+        out = self.module(x)
+        self.seconds.append(time.perf_counter() - start)
+        return out
+
+    def to(self, *args, **kwargs):  # the predictor moves and switches its network before every case
+        self.module = self.module.to(*args, **kwargs)
+        return self
+
+    def eval(self):
+        self.module.eval()
+        return self
+
+
+def _case_call(predictor, configuration_manager, module, image, runs: List[tuple]) -> Callable[[], object]:
+    """The timed case call; appends ``(case seconds, forward seconds)`` of every run to ``runs``."""
+    timed = TimedForward(module)
+
     def call():
         import torch
 
-        predictor.network = module
+        predictor.network, predictor.configuration_manager = timed, configuration_manager
+        timed.seconds = []
+        start = time.perf_counter()
         with torch.no_grad():
-            return predictor.predict_sliding_window_return_logits(image)
+            out = predictor.predict_sliding_window_return_logits(image)
+        runs.append((time.perf_counter() - start, sum(timed.seconds)))
+        return out
     return call
+
+
+def _patch_input(n_in: int, tile: Sequence[int]):
+    import torch
+    return torch.randn((1, n_in, *tile), generator=torch.Generator().manual_seed(0))
+
+
+def resolve_tiles(tile_sizes: Sequence[Optional[str]], patch: Sequence[int], divisor: Sequence[int]) -> List[tuple]:
+    """``--tile-sizes``' tokens (``2x`` or ``80x112x80``; None: the training patch) in voxels, without repeats."""
+    from nnunet_lunet.deploy.tiles import resolve_tile
+
+    def values(token):
+        return None if token is None else [token] if token.lower().endswith("x") else token.lower().split("x")
+    return list(dict.fromkeys(resolve_tile(values(t), patch, divisor) for t in tile_sizes))
 
 
 def bench_runtimes(plans: dict, configuration: str, dataset_json: dict, variants: Sequence,
                    runtimes: Sequence[str], threads: int, repeats: int = 13, warmup: int = 2,
-                   model_folders: Sequence[str] = (), case=None, mirroring: bool = False) -> List[Dict[str, object]]:
-    """One row per (network, runtime), see module rules; ``case``: the image (C x spatial) whose whole-case times
-    are added (None: patches only)."""
+                   model_folders: Sequence[str] = (), case=None, mirroring: bool = False,
+                   tile_sizes: Sequence[Optional[str]] = (None,)) -> List[Dict[str, object]]:
+    """One row per (network, runtime, tile), see module rules; ``case``: the image (C x spatial) whose whole-case
+    times are added (None: patches only)."""
     import torch
 
     from nnunet_lunet.benchmark.latency import time_interleaved
     from nnunet_lunet.datasets import resolved_configuration
-    from nnunet_lunet.deploy.onnx_graph import export_graph
+    from nnunet_lunet.deploy.onnx_graph import export_graph, spatial_divisor
+    from nnunet_lunet.deploy.tiles import check_fits, tiled_configuration
     from nnunet_lunet.model_stats import count_macs
     from nnunet_lunet.plans_networks import io_channels
 
     torch.set_num_threads(threads)
-    patch = resolved_configuration(plans, configuration)["patch_size"]
+    patch = tuple(resolved_configuration(plans, configuration)["patch_size"])
     n_in, _ = io_channels(plans, dataset_json, configuration)
-    x = torch.randn((1, n_in, *patch), generator=torch.Generator().manual_seed(0))
+    x = _patch_input(n_in, patch)
+    networks = _networks(plans, configuration, dataset_json, variants, model_folders)
+    tiles = resolve_tiles(tile_sizes, patch, spatial_divisor(networks[0][1], len(patch)))
     predictor = case_predictor(plans, configuration, dataset_json, mirroring) if case is not None else None
-    cells, macs = {}, {}
+    managers = {}
+    if case is not None:
+        for tile in tiles:
+            check_fits(tile, patch, case.shape[1:])
+            managers[tile] = tiled_configuration(predictor.configuration_manager, tile)
+    cells, macs, runs = {}, {}, {}
     with tempfile.TemporaryDirectory(prefix="bench_runtimes_") as tmp:
-        for i, (label, network, onnx_path) in enumerate(_networks(plans, configuration, dataset_json, variants,
-                                                                  model_folders)):
+        for i, (label, network, onnx_path) in enumerate(networks):
             network.eval()
-            macs[label] = count_macs(network, n_in, patch)
             if onnx_path is None:
                 onnx_path = os.path.join(tmp, f"network{i}.onnx")
                 export_graph(network, x, onnx_path)
                 for runtime in set(runtimes) & set(OTHER_GRAPH_RUNTIMES):
                     if BY_NAME[runtime].prepare is not None:  # the INT8 graph, calibrated on x (speed only)
                         BY_NAME[runtime].prepare(onnx_path, [x.numpy()])
-            for runtime, fn in runners(network, onnx_path, x, runtimes, threads).items():
-                cells[(label, runtime)] = fn
-            if case is not None:
-                for runtime, module in case_modules(network, onnx_path, runtimes, threads).items():
-                    cells[(label, runtime, "case")] = _case_call(predictor, module, case)
+            for tile in tiles:
+                macs[(label, tile)] = count_macs(network, n_in, tile)
+                for runtime, fn in runners(network, onnx_path, _patch_input(n_in, tile), runtimes, threads).items():
+                    cells[(label, runtime, tile)] = fn
+                if case is not None:
+                    for runtime, module in case_modules(network, onnx_path, runtimes, threads).items():
+                        runs[(label, runtime, tile)] = []
+                        cells[(label, runtime, tile, "case")] = _case_call(predictor, managers[tile], module, case,
+                                                                           runs[(label, runtime, tile)])
         times, errors = time_interleaved(cells, torch.device("cpu"), repeats, warmup)
     if errors:
         (label, runtime, *_), error = next(iter(errors.items()))
         raise RuntimeError(f"{label} under {runtime} failed: {error}") from error
-    passes = _forward_passes(predictor, case) if case is not None else None
-    return _rows(times, macs, passes, threads, repeats, warmup)
+    passes = {tile: _forward_passes(predictor, managers[tile], case) for tile in tiles} if case is not None else {}
+    # the timed runs are the last ``repeats`` of each case (the warm-up runs came first)
+    return _rows(times, macs, passes, {key: r[-repeats:] for key, r in runs.items()}, threads, repeats, warmup)
 
 
-def _forward_passes(predictor, case) -> int:
+def _forward_passes(predictor, configuration_manager, case) -> int:
     from nnunet_lunet.benchmark.timers import forward_passes
 
+    predictor.configuration_manager = configuration_manager
     return forward_passes(predictor, case.shape[1:])
 
 
-def _rows(times: dict, macs: Dict[str, int], passes: Optional[int], threads: int, repeats: int,
-          warmup: int) -> List[Dict[str, object]]:
+def _spread(values: Sequence[float], scale: float = 1.0) -> tuple:
+    import statistics
+    return statistics.median(values) * scale, min(values) * scale, max(values) * scale
+
+
+def _case_columns(runs: Sequence[tuple], passes: int, default_case: Optional[float]) -> Dict[str, object]:
+    """The case columns of one row from its timed runs ``(case s, forward s)`` (module rules)."""
+    case = _spread([c for c, _ in runs])
+    per_pass = _spread([f / passes for _, f in runs], 1e3)
+    non_forward = _spread([c - f for c, f in runs])
+    out = {"passes": passes, "case x default eager": default_case / case[0] if default_case else None}
+    for names, values in ((("case s", "case min s", "case max s"), case),
+                          (("per pass ms", "per pass min ms", "per pass max ms"), per_pass),
+                          (("non-forward s", "non-forward min s", "non-forward max s"), non_forward)):
+        out.update(zip(names, values))
+    return out
+
+
+def _rows(times: dict, macs: Dict[tuple, int], passes: Dict[tuple, int], runs: Dict[tuple, List[tuple]],
+          threads: int, repeats: int, warmup: int) -> List[Dict[str, object]]:
+    import statistics
+
+    from nnunet_lunet.deploy.tiles import tile_text
+
     medians = {key: t.median for key, t in times.items()}
-    default_eager = medians.get(("default", "torch_eager"))
-    default_case = medians.get(("default", "torch_eager", "case"))
-    default_macs = macs["default"]
     rows = []
     for key, t in times.items():
-        if len(key) != 2:
+        if len(key) != 3:
             continue
-        label, runtime = key
-        own_eager = medians.get((label, "torch_eager"))
-        row = {"network": label, "runtime": runtime, "median ms": medians[key] * 1e3,
-               "min ms": t.minimum * 1e3, "max ms": t.maximum * 1e3, "MACs ratio": default_macs / macs[label],
-               "x default eager": default_eager / medians[key] if default_eager else None,
+        label, runtime, tile = key
+        default_eager = medians.get(("default", "torch_eager", tile))
+        own_eager = medians.get((label, "torch_eager", tile))
+        default_runs = runs.get(("default", "torch_eager", tile))
+        row = {"network": label, "runtime": runtime, "tile": tile_text(tile), "median ms": medians[key] * 1e3,
+               "min ms": t.minimum * 1e3, "max ms": t.maximum * 1e3, "MACs ratio": macs[("default", tile)] /
+               macs[(label, tile)], "x default eager": default_eager / medians[key] if default_eager else None,
                "x own eager": own_eager / medians[key] if own_eager else None,
                "threads": threads, "repeats": repeats, "warmup": warmup}
-        row["speed-up / MACs ratio"] = (row["x default eager"] / row["MACs ratio"]
-                                        if row["x default eager"] is not None else None)
-        case = times.get((label, runtime, "case"))
-        if case is not None:
-            row.update({"passes": passes, "case s": case.median, "case min s": case.minimum,
-                        "case max s": case.maximum, "per pass ms": case.median / passes * 1e3,
-                        "non-forward s": case.median - passes * medians[key],
-                        "case x default eager": default_case / case.median if default_case else None})
+        if key in runs:
+            row.update(_case_columns(runs[key], passes[tile],
+                                     statistics.median(c for c, _ in default_runs) if default_runs else None))
         rows.append(row)
+    _add_efficiency(rows, macs)
     return rows
+
+
+def _pass_seconds(row: Dict[str, object]) -> float:
+    """One pass of the row: in the case when one was timed (module rules), else the isolated patch."""
+    return (row["per pass ms"] if "per pass ms" in row else row["median ms"]) / 1e3
+
+
+def _add_efficiency(rows: List[Dict[str, object]], macs: Dict[tuple, int]) -> None:
+    from nnunet_lunet.deploy.tiles import tile_text
+
+    tiles = {tile_text(tile): tile for _, tile in macs}
+    default = {(r["runtime"], r["tile"]): _pass_seconds(r) for r in rows if r["network"] == "default"}
+    for r in rows:
+        seconds = _pass_seconds(r)
+        r["GMAC/s"] = macs[(r["network"], tiles[r["tile"]])] / seconds / 1e9
+        reference = default.get((r["runtime"], r["tile"]))
+        r["x default same runtime"] = reference / seconds if reference else None
+        r["efficiency vs default"] = (r["x default same runtime"] / r["MACs ratio"]
+                                      if reference else None)
 
 
 def _columns(rows: Sequence[Dict[str, object]]) -> tuple:
@@ -274,8 +383,10 @@ def format_rows(rows: Sequence[Dict[str, object]]) -> str:
             return f"{value:.1f}"
         if key.endswith(" s"):
             return f"{value:.2f}"
-        if key == "case x default eager":
+        if key in ("case x default eager", "x default same runtime"):
             return f"{value:.2f}x"
+        if key == "GMAC/s":
+            return f"{value:.1f}"
         return f"{value:.2f}x" if key.startswith(("x ", "MACs")) else (
             f"{value:.2f}" if isinstance(value, float) else str(value))
 
@@ -311,9 +422,23 @@ def build_parser() -> argparse.ArgumentParser:
                                                               "(default: 1; 3 makes a Hippocampus case 100+ tiles)")
     p.add_argument("-f", "--fold", type=int, default=0, help="fold whose validation cases --case largest picks from "
                                                              "(default: 0)")
+    p.add_argument("--tile-sizes", nargs="+", default=[None], metavar="TILE", help="sliding-window tiles to time "
+                   "each cell at: a multiple of the training patch (2x) or a size per axis (80x112x80), each a "
+                   "multiple of the network's stride (default: the training patch)")
     p.add_argument("--mirroring", action="store_true", help="test-time mirroring in the whole case (default: off)")
     p.add_argument("--csv", default=None, help="also write the rows to this CSV file (must not exist)")
     return p
+
+
+def runtime_settings(runtimes: Sequence[str], threads: int) -> str:
+    """The header's line on how the graph runtimes were configured (module rules)."""
+    from nnunet_lunet.deploy.graph_runtimes import OPENVINO_HINT
+
+    parts = [f"ONNX Runtime graph optimisation {r[4:]} ({r}), {threads} intra-op threads, no spinning"
+             for r in runtimes if r.startswith("ort_")]
+    if any(r.startswith("openvino") for r in runtimes):
+        parts.append(f"OpenVINO PERFORMANCE_HINT {OPENVINO_HINT}, INFERENCE_NUM_THREADS {threads}")
+    return "runtimes: " + ("; ".join(parts) or "PyTorch only")
 
 
 def _case(args, plans: dict):
@@ -357,7 +482,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         threads = args.threads or torch.get_num_threads()
         case, case_text = _case(args, plans)
         rows = bench_runtimes(plans, args.configuration, dataset_json, variants_from(args), runtimes, threads,
-                              args.repeats, args.warmup, args.model_folder, case, args.mirroring)
+                              args.repeats, args.warmup, args.model_folder, case, args.mirroring, args.tile_sizes)
     except LUnetError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -369,9 +494,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f"{plans.get('dataset_name', '')} {args.configuration}, patch {'x'.join(map(str, patch))}, {threads} "
           f"threads for every runtime, torch {torch.__version__}, onnxruntime {onnxruntime.__version__}; median of "
           f"{args.repeats} interleaved runs after {args.warmup} warm-up{skipped}")
+    print(runtime_settings(runtimes, threads))
     if case is not None:
-        print(f"whole case: {case_text}, {rows[0]['passes']} forward passes (tile step 0.5"
-              f"{', mirroring' if args.mirroring else ', no mirroring'}), nnU-Net's sliding window")
+        passes = ", ".join(dict.fromkeys(f"{r['passes']} at tile {r['tile']}" for r in rows))
+        print(f"whole case: {case_text}, forward passes {passes} (tile step 0.5"
+              f"{', mirroring' if args.mirroring else ', no mirroring'}), nnU-Net's sliding window; per pass and "
+              f"non-forward from the forward passes timed inside each case run")
     print(format_rows(rows))
     if args.csv:
         write_csv(rows, args.csv)

@@ -135,3 +135,33 @@ def test_int8_refuses_no_calibration_patches(planned_dataset, train, tmp_path):
     assert_refused(_export(planned_dataset, out, "--calibration-patches", "0", check=False),
                    "--calibration-patches 0")
     assert not os.path.exists(out)
+
+
+def test_the_int8_graph_predicts_at_a_larger_tile(exported, planned_dataset, tmp_path):
+    """--tile-size under openvino-int8: the float32 graph it comes from is checked at the tile, then the INT8 graph
+    (dynamic spatial axes, as the ONNX file it was quantized from) predicts the doubled image in one pass."""
+    from tile_images import doubled_image_folder, source_shape
+
+    folder, _ = exported
+    images = doubled_image_folder(planned_dataset, tmp_path / "in")
+    big = "x".join(str(2 * p) for p in _record(folder)["patch_size"])
+    result = run(["nnunet-lunet", "predict", "-i", images, "-o", tmp_path / "out", "-m", folder, "--runtime",
+                  "openvino-int8", "--tile-size", "2x", "--disable-tta", "--processes", 0], planned_dataset.env)
+    assert f"parity at tile {big}" in result.stdout and f"(tiles {big})" in result.stdout
+    import SimpleITK as sitk
+    segmentation = sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "out" / "big.nii.gz")))
+    assert segmentation.shape == tuple(2 * s for s in source_shape(planned_dataset))
+
+
+def test_the_quantiser_is_a_leaf_of_deploy():
+    """int8.py imports no other deploy module (graph_runtimes imports it; its validation, which predicts, is
+    int8_validation.py), so there is no import circle graph_runtimes -> int8 -> predict -> graph_runtimes."""
+    import ast
+
+    from nnunet_lunet.deploy import int8
+
+    with open(int8.__file__) as f:
+        tree = ast.parse(f.read())
+    imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert imported and not [m for m in imported if m and m.startswith("nnunet_lunet.deploy")], imported

@@ -26,6 +26,11 @@ def add_parser(subparsers) -> None:
                                                               "--disable_tta; about 8x faster in 3D)")
     p.add_argument("--step-size", type=float, default=0.5, help="sliding-window tile step as a fraction of the "
                                                                 "patch (default: 0.5, nnU-Net's)")
+    p.add_argument("--tile-size", nargs="+", default=None, metavar="SIZE", help="sliding-window tile: one size "
+                   "for every spatial axis or one per axis, in voxels (80) or as a multiple of the training patch "
+                   "(2x); each a multiple of the network's stride (export-onnx prints it). Default: the training "
+                   "patch, nnU-Net's. Larger tiles mean fewer forward passes; for a graph runtime the graph is first "
+                   "checked against the model's PyTorch weights at that size")
     p.add_argument("--save-probabilities", action="store_true", help="also write the class probabilities "
                                                                      "(.npz + .pkl, as nnUNetv2_predict)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier prediction of nnunet-lunet "
@@ -41,9 +46,16 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     from nnunet_lunet.deploy.predict import PredictRequest, predict_folder
 
-    n = predict_folder(PredictRequest(input_folder=args.input, output_folder=args.output, model_folder=args.model,
-                                      runtime=args.runtime, mirroring=not args.disable_tta,
-                                      step_size=args.step_size, save_probabilities=args.save_probabilities,
-                                      overwrite=args.overwrite, processes=args.processes, threads=args.threads))
-    print(f"predicted {n} case(s) with {args.runtime} into {args.output}")
+    from nnunet_lunet.deploy.tiles import tile_text
+
+    done = predict_folder(PredictRequest(input_folder=args.input, output_folder=args.output, model_folder=args.model,
+                                         runtime=args.runtime, mirroring=not args.disable_tta,
+                                         step_size=args.step_size, save_probabilities=args.save_probabilities,
+                                         overwrite=args.overwrite, processes=args.processes, threads=args.threads,
+                                         tile_size=args.tile_size))
+    if done.tile_parity is not None:
+        p = done.tile_parity
+        print(f"parity at tile {tile_text(done.tile)}: logits within {p.max_abs_diff:.3g} of the PyTorch weights' "
+              f"({p.relative_diff:.3g} of their scale), probabilities within {p.max_probability_diff:.3g}")
+    print(f"predicted {done.cases} case(s) with {args.runtime} into {args.output} (tiles {tile_text(done.tile)})")
     return 0

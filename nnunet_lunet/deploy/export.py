@@ -15,10 +15,10 @@ Rules:
   refused, failed or interrupted export leaves nothing at ``output`` (and, with ``overwrite``, the old folder
   untouched).
 - With ``int8`` (optional, ``int8``): after parity, the graph is quantized by NNCF on ``calibration_patches`` seeded
-  patches of the fold's training cases and the INT8 and float32 graphs' validation Dice are measured (``int8``'s
-  rules); their figures and the calibration settings go to ``export.json``. An INT8 Dice more than ``int8_tolerance``
-  Dice points below float32's refuses the whole export (nothing written). Checked first as well: NNCF and OpenVINO
-  importable, the fold's split, the validation images and ground truth, ``calibration_patches`` >= 1.
+  patches of the fold's training cases (``int8``) and the INT8 and float32 graphs' validation Dice are measured
+  (``int8_validation``); their figures and the calibration settings go to ``export.json``. An INT8 Dice more than
+  ``int8_tolerance`` Dice points below float32's refuses the whole export (nothing written). Checked first as well:
+  NNCF and OpenVINO importable, the fold's split, the validation images and ground truth, ``calibration_patches`` >= 1.
 - The folder's layout: ``model_folder``.
 """
 
@@ -27,7 +27,8 @@ import shutil
 from dataclasses import dataclass
 from typing import List, Optional
 
-from nnunet_lunet.deploy.int8 import CALIBRATION_PATCHES, CALIBRATION_SEED, INT8_TOLERANCE
+from nnunet_lunet.deploy.int8 import CALIBRATION_PATCHES, CALIBRATION_SEED
+from nnunet_lunet.deploy.int8_validation import INT8_TOLERANCE
 from nnunet_lunet.deploy.model_folder import (DATASET_FILE, INT8_FILE, ONNX_FILE, PLANS_FILE, ExportRecord,
                                               reduced_checkpoint, write_record)
 from nnunet_lunet.deploy.parity import PARITY_TOLERANCE
@@ -72,7 +73,8 @@ def _check_int8(request: ExportRequest, dataset_name: str) -> Int8Inputs:
     import math
 
     from nnunet_lunet.datasets import require_env
-    from nnunet_lunet.deploy.int8 import fold_split, require_int8_packages, validation_images
+    from nnunet_lunet.deploy.int8 import fold_split, require_int8_packages
+    from nnunet_lunet.deploy.int8_validation import validation_images
 
     require_int8_packages()
     if not math.isfinite(request.int8_tolerance):
@@ -186,7 +188,8 @@ def _add_int8(request: ExportRequest, run: ExportedRun, folder: str, record: Exp
     from dataclasses import replace
     from importlib.metadata import version
 
-    from nnunet_lunet.deploy.int8 import calibration_patches, quantize_graph, refusal, validation_dice
+    from nnunet_lunet.deploy.int8 import calibration_patches, quantize_graph
+    from nnunet_lunet.deploy.int8_validation import refusal, validation_dice
 
     inputs = run.int8_inputs
     patches = calibration_patches(data_folder, inputs.train_cases, record.patch_size, request.calibration_patches,

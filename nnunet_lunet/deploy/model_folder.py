@@ -60,7 +60,7 @@ class ExportRecord:
     parity_max_probability_diff: Optional[float] = None
     parity_argmax_differ_share: Optional[float] = None
     parity_argmax_differ_beyond_ties: Optional[int] = None
-    # ``int8.Int8Figures`` and the calibration settings (only in folders exported with --int8)
+    # ``int8_validation.Int8Figures`` and the calibration settings (only in folders exported with --int8)
     int8_dice: Optional[float] = None  # mean foreground Dice on the fold's validation cases, INT8 graph
     int8_float32_dice: Optional[float] = None  # the same for the float32 graph
     int8_labelled_otherwise_share: Optional[float] = None

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Whole-case Dice of larger sliding-window tiles (nnunet-lunet predict --tile-size) on one fold's validation cases:
+# against nnU-Net's standard prediction of the same model (the training patch, --tile-size 1x) and against the ground
+# truth. InstanceNorm normalises over the tile, so a larger tile computes other logits: this measures what that costs.
+#   MODEL=lunet16_onnx DATASET=Dataset037_CHAOS_MR_T2 benchmarks/tile_dice.sh [TILE ...]   (default tiles: 2x 3x)
+# MODEL: an export-onnx folder of the fold; DATASET: its dataset name; FOLD (default: the model's fold); RUNTIME
+# (default openvino); OUT (default tile_dice_<dataset>): per tile the predictions, summary_<tile>_vs_1x.json and
+# summary_<tile>_vs_gt.json (nnUNetv2_evaluate_folder), and dice.csv (tile, mean Dice vs 1x, mean Dice vs ground truth).
+# A tile larger than a validation case (and than the training patch) is refused by predict: choose tiles the
+# dataset's cases can hold (MSD Hippocampus cases fit in one training patch, so no larger tile applies there).
+# Needs nnUNet_raw and nnUNet_preprocessed set.
+set -euo pipefail
+: "${MODEL:?set MODEL to an export-onnx folder}" "${DATASET:?set DATASET to the dataset name}"
+RUNTIME=${RUNTIME:-openvino}
+OUT=${OUT:-tile_dice_$DATASET}
+TILES=("$@")
+[ ${#TILES[@]} -gt 0 ] || TILES=(2x 3x)
+FOLD=${FOLD:-$(python -c "import json,sys; print(json.load(open(sys.argv[1]))['fold'])" "$MODEL/export.json")}
+PRE="$nnUNet_preprocessed/$DATASET"
+mkdir -p "$OUT/images"
+python - "$PRE/splits_final.json" "$FOLD" "$nnUNet_raw/$DATASET/imagesTr" "$OUT/images" <<'PY'
+import json, os, sys
+splits, fold, src, dst = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+for case in json.load(open(splits))[fold]["val"]:
+    for name in sorted(os.listdir(src)):
+        if name.rsplit("_", 1)[0] == case and not os.path.exists(os.path.join(dst, name)):
+            os.symlink(os.path.join(src, name), os.path.join(dst, name))
+PY
+evaluate() {  # reference folder, prediction folder, summary file
+  nnUNetv2_evaluate_folder "$1" "$2" -djfile "$MODEL/dataset.json" -pfile "$MODEL/plans.json" -o "$3" >/dev/null
+  python -c "import json,sys; print(json.load(open(sys.argv[1]))['foreground_mean']['Dice'])" "$3"
+}
+echo "tile,dice_vs_1x,dice_vs_gt" > "$OUT/dice.csv"
+for TILE in 1x "${TILES[@]}"; do
+  nnunet-lunet predict -i "$OUT/images" -o "$OUT/${TILE// /x}" -m "$MODEL" --runtime "$RUNTIME" \
+    --tile-size $TILE --overwrite
+  VS_1X=$(evaluate "$OUT/1x" "$OUT/${TILE// /x}" "$OUT/summary_${TILE// /x}_vs_1x.json")
+  VS_GT=$(evaluate "$PRE/gt_segmentations" "$OUT/${TILE// /x}" "$OUT/summary_${TILE// /x}_vs_gt.json")
+  echo "$TILE,$VS_1X,$VS_GT" | tee -a "$OUT/dice.csv"
+done
