@@ -9,6 +9,7 @@ label, and ``summary`` reports the parameters of the networks the written plans 
 
 import json
 import os
+import shutil
 
 import pytest
 import torch
@@ -16,7 +17,7 @@ from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
 from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 from torch import nn
 
-from cli_runner import run
+from cli_runner import assert_refused, run
 from nnunet_lunet.model_stats import count_parameters
 from nnunet_lunet.pruning.surgery import minimal_example_input
 from nnunet_lunet.trainers import nnUNetTrainerLUnet, nnUNetTrainerLUnet8, nnUNetTrainerLUnet16
@@ -138,3 +139,21 @@ def test_lunet_trainers_build_on_the_plans_and_train(anisotropic_dataset, config
     first = net.encoder.stages[0][0].convs[0].conv if isinstance(net.encoder.stages[0], nn.Sequential) \
         else net.encoder.stages[0].convs[0].conv
     assert first.weight.grad is not None and first.weight.grad.abs().sum() > 0
+
+
+def test_plan_names_the_preprocessed_configurations_when_one_is_not(anisotropic_dataset, tmp_path):
+    """A large 3D dataset is often preprocessed in 2d only (CHAOS on a CPU): plan's default, every configuration, is
+    refused with one error line that names the missing preprocessing and ``-c`` with the configuration that has it;
+    nothing is written, and the named ``-c`` works."""
+    env = dict(anisotropic_dataset.env, nnUNet_preprocessed=str(tmp_path / "preprocessed"))
+    folder = tmp_path / "preprocessed" / anisotropic_dataset.name
+    folder.mkdir(parents=True)
+    for name in ("nnUNetPlans.json", "dataset.json"):
+        shutil.copy(os.path.join(anisotropic_dataset.preprocessed, name), folder / name)
+    (folder / "nnUNetPlans_2d").mkdir()  # 2d preprocessed, 3d_fullres not
+    args = ["nnunet-lunet", "plan", "-d", anisotropic_dataset.dataset_id, "--widths", 8, "--scales"]
+    assert_refused(run(args, env, check=False), "'3d_fullres'", "not preprocessed", "-c 2d")
+    assert sorted(os.listdir(folder)) == ["dataset.json", "nnUNetPlans.json", "nnUNetPlans_2d"]
+    run(args + ["-c", "2d"], env)
+    with open(folder / "nnUNetPlans_lunet.json") as f:
+        assert set(json.load(f)["configurations"]) == {"2d", "3d_fullres", "2d_lunet8"}
