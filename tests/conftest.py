@@ -35,7 +35,9 @@ FILE_SECONDS = {"test_e2e_pruning.py": 200, "test_onnx.py": 195, "test_tile_size
                 "test_pruning_distributed.py": 110, "test_e2e_lunet.py": 80, "test_pruning_resume.py": 70,
                 "test_plan_command.py": 45, "test_benchmark_folds.py": 45, "test_int8.py": 45,
                 "test_e2e_gradual_pruning.py": 40, "test_seeded_training.py": 35, "test_e2e_resenc.py": 35,
-                "test_bench_whole_case.py": 60}
+                "test_bench_whole_case.py": 60,
+                # estimated from single-file runs on a busy machine (34 and 30 CPU seconds, the dataset included)
+                "test_anisotropic_plans.py": 45, "test_pruning_anisotropic.py": 35}
 
 
 def pytest_collection_modifyitems(items):
@@ -109,6 +111,22 @@ def planned_dataset(nnunet_env, suite_root) -> PlannedDataset:
             json.dump(generate_crossval_split(cases, seed=12345, n_splits=5), f)  # nnU-Net's seed and folds
 
     once(suite_root, "planned_dataset", make)
+    return dataset
+
+
+@pytest.fixture(scope="session")
+def anisotropic_dataset(nnunet_env, suite_root) -> PlannedDataset:
+    """Dataset991: 5 generated cases of 8x256x256 voxels at 6x1.25x1.25 mm with four foreground labels (the shape of
+    CHAOS abdominal MRI: thick slices, one large and three small structures), planned and preprocessed by the real
+    nnU-Net for 2d and 3d_fullres. nnU-Net 2.8.1 plans 3d_fullres with 1x3x3 kernels and in-plane-only pooling
+    ([1, 2, 2]) in its first stages, and 2d with seven stages up to 512 channels (test_anisotropic_plans.py checks
+    that before relying on it). No model is trained on it: the networks are too large for the suite's CPU budget."""
+    dataset = PlannedDataset(991, "Dataset991_LUnetAnisotropic", nnunet_env)
+    once(suite_root, "anisotropic_dataset", lambda: (
+        run(["nnunet-lunet", "make-dataset", "--id", 991, "--name", "LUnetAnisotropic", "--cases", 5, "--shape", 8,
+             256, 256, "--spacing", 6, 1.25, 1.25, "--labels", 4, "--overwrite"], nnunet_env),
+        run(["nnUNetv2_plan_and_preprocess", "-d", 991, "-c", "2d", "3d_fullres", "-np", 1, 1, "-npfp", 1],
+            nnunet_env)))
     return dataset
 
 

@@ -53,19 +53,29 @@ def configuration_manager(dims: int, n_stages: int, **kwargs) -> ConfigurationMa
 
 
 def closed_form_parameters(widths: List[int], dims: int, in_channels: int, classes: int, n_conv: int = 2,
-                           n_conv_decoder: int = 2) -> int:
-    """Parameters of a PlainConvUNet with 3^d kernels, stride 2, conv bias and affine norm, counted by hand."""
-    k = 3 ** dims
+                           n_conv_decoder: int = 2, kernel_sizes=None, strides=None) -> int:
+    """Parameters of a PlainConvUNet with conv bias and affine norm, counted by hand: kernels ``kernel_sizes[s]`` at
+    stage s (default 3^d), transposed convs whose kernel is the stride of the stage below (default 2^d)."""
+    n = len(widths)
+    kernel_sizes = kernel_sizes or [[3] * dims] * n
+    strides = strides or [[1] * dims] + [[2] * dims] * (n - 1)
 
-    def conv_block(cin: int, cout: int) -> int:  # conv weight + bias + norm weight + bias
-        return k * cin * cout + cout + 2 * cout
+    def volume(sizes) -> int:
+        total = 1
+        for size in sizes:
+            total *= int(size)
+        return total
+
+    def conv_block(cin: int, cout: int, stage: int) -> int:  # conv weight + bias + norm weight + bias
+        return volume(kernel_sizes[stage]) * cin * cout + cout + 2 * cout
 
     total, cin = 0, in_channels
-    for w in widths:  # encoder
-        total += conv_block(cin, w) + (n_conv - 1) * conv_block(w, w)
+    for s, w in enumerate(widths):  # encoder
+        total += conv_block(cin, w, s) + (n_conv - 1) * conv_block(w, w, s)
         cin = w
-    for below, skip in zip(widths[::-1][:-1], widths[::-1][1:]):  # decoder, deepest first
-        total += 2 ** dims * below * skip + skip  # transposed conv, kernel = stride = 2
-        total += conv_block(2 * skip, skip) + (n_conv_decoder - 1) * conv_block(skip, skip)
+    for s in range(n - 2, -1, -1):  # decoder, deepest first: up from stage s + 1, convs at stage s's resolution
+        below, skip = widths[s + 1], widths[s]
+        total += volume(strides[s + 1]) * below * skip + skip  # transposed conv, kernel = stride
+        total += conv_block(2 * skip, skip, s) + (n_conv_decoder - 1) * conv_block(skip, skip, s)
         total += skip * classes + classes  # segmentation head (1x1 conv with bias), one per decoder stage
     return total

@@ -22,7 +22,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from nnunet_lunet.datasets import dataset_id, load_dataset_json, load_plans, require_preprocessed, resolve_dataset
+    from nnunet_lunet.datasets import dataset_id, load_dataset_json, load_plans, resolve_dataset
     from nnunet_lunet.plans.variants import derive_configuration, with_batch_size
     from nnunet_lunet.plans.writer import check_target, write_plans_with
 
@@ -34,8 +34,7 @@ def run(args) -> int:
     check_target(dataset, args.plans, target, args.overwrite)
     plans = load_plans(dataset, args.plans)
     sources = source_configurations(plans, args.configurations)
-    for c in sources:
-        require_preprocessed(dataset, plans, c)
+    _require_preprocessed(dataset, plans, sources, chosen=args.configurations is not None)
     counter = None
     if args.match_parameters:  # (torch and nnU-Net are imported only here: refusals above take a fraction of a second)
         from nnunet_lunet.plans_networks import parameter_counter
@@ -53,3 +52,24 @@ def run(args) -> int:
     example = next(iter(added))
     print(f"train one with: nnUNetv2_train {dataset_id(dataset)} {example} 0 -p {target}")
     return 0
+
+
+def _require_preprocessed(dataset: str, plans: dict, sources: list, chosen: bool) -> None:
+    """LUnetError unless every source configuration is preprocessed; when they are the default (every configuration,
+    ``chosen`` False), the message also names ``-c`` with those that are (e.g. a large 3D dataset preprocessed in 2d
+    only)."""
+    from nnunet_lunet.datasets import require_preprocessed
+
+    errors = {}
+    for c in sources:
+        try:
+            require_preprocessed(dataset, plans, c)
+        except LUnetError as e:
+            errors[c] = e
+    if not errors:
+        return
+    first = next(iter(errors.values()))
+    ready = [c for c in sources if c not in errors]
+    if chosen or not ready:
+        raise first
+    raise LUnetError(f"{first}; or write variants of the preprocessed configurations only: -c {' '.join(ready)}")
