@@ -132,7 +132,7 @@ def run_wave(jobs: Sequence[Job], options: TrainOptions, cluster: clusters.Clust
             todo.append(job)
     os.makedirs(options.logs, exist_ok=True)
     executor = clusters.make_executor(cluster, records.folder, device) if todo else None
-    limit = options.lanes if cluster.executor == "local" else len(todo)
+    limit = options.lanes if cluster.executor == "local" else len(jobs)  # SLURM queues them all
     failed: List[Job] = []
     submitted_at: Dict[str, float] = {}
     while True:
