@@ -30,8 +30,10 @@ RESENC = "nnUNetResEncUNetMPlans"
 # (pytest --durations=0, 2026-12-02, 857 s), less the memory probes the suite has stopped running since
 # (NNUNET_LUNET_BENCH_MEMORY=0: about 10 s per benchmark row) and the demo's fourth row; files under 30 s are left out.
 # test_tile_size.py (one 2D training of its own, several predictions): estimated from a run on busy cores.
+# test_compare_jobs.py: estimated from a run on a loaded machine, scaled by test_compare.py's time in the same run.
 FILE_SECONDS = {"test_e2e_pruning.py": 200, "test_onnx.py": 195, "test_tile_size.py": 180,
-                "test_thin_networks_learn.py": 175, "test_compare.py": 150, "test_demo.py": 145, "test_benchmark.py": 130,
+                "test_thin_networks_learn.py": 175, "test_compare.py": 150, "test_demo.py": 145,
+                "test_compare_jobs.py": 70, "test_benchmark.py": 130,
                 "test_pruning_distributed.py": 110, "test_e2e_lunet.py": 80, "test_pruning_resume.py": 70,
                 "test_plan_command.py": 45, "test_benchmark_folds.py": 45, "test_int8.py": 45,
                 "test_e2e_gradual_pruning.py": 40, "test_seeded_training.py": 35, "test_e2e_resenc.py": 35,

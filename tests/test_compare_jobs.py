@@ -6,9 +6,12 @@
   ``--c``, and benchmarks both. The job ids are in ``OUT/compare.json``.
 - ``--executor slurm`` against a stand-in ``sbatch``/``squeue``/``sacct``/``srun`` (small scripts on PATH that keep
   each submitted script and report the states the test writes): what is submitted (partition, GPUs, time, the
-  ``nnUNetv2_train`` command line, the environment), a rerun while the jobs are queued submits nothing, and jobs
-  reported failed end a waiting compare with their log paths.
+  ``nnUNetv2_train`` command line, the environment), a rerun while the jobs are queued submits nothing, a rerun
+  after one job failed submits only that one again, and jobs reported failed end a waiting compare with their log
+  paths.
 - No ``sbatch`` on PATH, or no submitit (hidden from the interpreter): one ``error:`` line each, nothing written.
+- Locks: created exclusively, taken over only when the owner is known to have ended (a process gone, a SLURM job the
+  stand-in ``sacct`` reports ended), never a lock of another form or of a running job.
 """
 
 import csv
@@ -61,7 +64,7 @@ def _scripts(state):
 def test_slurm_submits_each_run_once_and_reports_failed_jobs_with_their_logs(planned_dataset, tmp_path):
     env, out = _env(planned_dataset, tmp_path), tmp_path / "out"
     env, state = _stand_in_slurm(tmp_path, env)
-    slurm = ["--executor", "slurm", "-device", "cuda", "--partition", "gpu", "--gpus", 1, "--time", 1440,
+    slurm = ["--executor", "slurm", "-device", "cuda", "--partition", "gpu", "--gpus", 1, "--time", "1-00:00:00",
              "--cpus", 8, "--mem", "64G", "--account", "lab", "--sbatch", "constraint=a100"]
     first = run(_command(planned_dataset, out, *slurm, "--no-wait"), env)
     scripts = _scripts(state)
@@ -84,7 +87,12 @@ def test_slurm_submits_each_run_once_and_reports_failed_jobs_with_their_logs(pla
     again = run(_command(planned_dataset, out, *slurm, "--no-wait"), env)
     assert len(_scripts(state)) == 2 and again.stdout.count("is queued, not submitted again") == 2, again.stdout
 
-    for job_id in ("1001", "1002"):
+    (state / "state_1001").write_text("FAILED\n")  # only LUnet16's job ended: only it is submitted again
+    third = run(_command(planned_dataset, out, *slurm, "--no-wait"), env)
+    assert [s.name for s in _scripts(state)] == ["sbatch_1001.sh", "sbatch_1002.sh", "sbatch_1003.sh"], third.stdout
+    assert "lunet16" in _scripts(state)[2].read_text() and "job 1002 is queued" in third.stdout, third.stdout
+
+    for job_id in ("1003", "1002"):
         (state / f"state_{job_id}").write_text("RUNNING\n")
     waiting = subprocess.Popen([os.path.join(BIN, "nnunet-lunet")] + [str(a) for a in _command(
         planned_dataset, out, *slurm, "--poll-seconds", 0.2)[1:]], env=env, stdout=subprocess.PIPE,
@@ -94,14 +102,14 @@ def test_slurm_submits_each_run_once_and_reports_failed_jobs_with_their_logs(pla
         seen += "is running, not submitted again" in line
         if seen == 2:
             break
-    for job_id in ("1001", "1002"):
+    for job_id in ("1003", "1002"):
         (state / f"state_{job_id}").write_text("FAILED\n")
     stdout, stderr = waiting.communicate(timeout=120)
     result = subprocess.CompletedProcess(waiting.args, waiting.returncode, stdout, stderr)
-    assert_refused(result, "2 training job(s) did not finish", "job 1001", "job 1002",
+    assert_refused(result, "2 training job(s) did not finish", "job 1003", "job 1002",
                    os.path.join(str(out), "logs", f"{TRAINER}__{PLANS}__3d_fullres_lunet16__fold_0.log"),
-                   os.path.join(str(out), "jobs", "1001_0_log.err"))
-    assert len(_scripts(state)) == 2
+                   os.path.join(str(out), "jobs", "1003_0_log.err"))
+    assert len(_scripts(state)) == 3
 
 
 def test_slurm_without_sbatch_and_jobs_without_submitit_are_refused(planned_dataset, tmp_path):
@@ -175,3 +183,31 @@ def test_local_jobs_train_two_rows_and_a_killed_job_continues_with_c(planned_dat
     assert set(jobs) == {f"{TRAINER}__{PLANS}__3d_fullres_lunet{w}/fold_0" for w in (16, 8)}
     assert all(e["executor"] == "local" and e["job_id"].isdigit() for e in jobs.values())
     assert not os.listdir(os.path.join(env["nnUNet_results"], ".lanes"))  # every lock released
+
+
+def test_a_lock_is_taken_over_only_when_its_owner_has_ended(tmp_path, monkeypatch):
+    from nnunet_lunet.compare import locks
+
+    env, state = _stand_in_slurm(tmp_path, dict(os.environ))
+    monkeypatch.setenv("PATH", env["PATH"])
+    monkeypatch.setenv("FAKE_SLURM", str(state))
+    path = str(tmp_path / ".lanes" / "T__P__C__f0")
+    job = locks.this_process("slurm", "1001")
+    assert locks.take(path, job) and not locks.take(path, locks.this_process("lanes"))  # exclusive
+    (state / "state_1001").write_text("RUNNING\n")
+    assert not locks.take(path, locks.this_process("slurm", "1002")) and "slurm job 1001" in locks.holder(path)
+    assert locks.take(path, locks.this_process("slurm", "1001"))  # a requeued job takes its own lock back
+    (state / "state_1001").write_text("TIMEOUT\n")
+    lane = locks.this_process("lanes")
+    assert locks.holder(path) is None and locks.take(path, lane) and locks.read_owner(path) == lane
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    os.unlink(path)
+    assert locks.take(path, locks.Owner("lanes", str(gone.pid), locks.host(), gone.pid))
+    assert locks.take(path, lane)  # its process is gone
+    locks.release(path, lane)
+    assert not os.path.exists(path)
+
+    os.mkdir(path)  # a bash lane's lock folder: never taken
+    assert not locks.take(path, lane) and "another kind" in locks.holder(path)

@@ -72,4 +72,5 @@ def test_trainer_labels_and_compare_files():
     assert names.short_trainer("nnUNetTrainer_smoke") == "nnUNetTrainer"
     assert names.lunet_trainer_width("nnUNetTrainerLUnet16_budget") == 16
     assert names.lunet_trainer_width("nnUNetTrainerLUnet") == 32 and names.lunet_trainer_width("nnUNetTrainer") is None
-    assert names.lock_name("T", "P", "C", 2) == "T__P__C__f2" and names.log_name("T", "P", "C", 2) == "T__P__C__fold_2.log"
+    assert names.lock_name("T", "P", "C", 2) == "T__P__C__f2"
+    assert names.log_name("T", "P", "C", 2) == "T__P__C__fold_2.log"

@@ -69,6 +69,25 @@ def check_executor(cluster: ClusterOptions) -> None:
         raise LUnetError(f"--sbatch {bad[0]}: give KEY=VALUE without dashes, e.g. --sbatch constraint=a100")
     if cluster.num_gpus < 1 or cluster.gpus < 0:
         raise LUnetError("--num-gpus must be at least 1 and --gpus at least 0")
+    if cluster.time is not None:
+        time_minutes(cluster.time)
+
+
+def time_minutes(text: str) -> int:
+    """SLURM's time formats (``MM``, ``HH:MM:SS``, ``D-HH[:MM[:SS]]``) in whole minutes (at least 1), as submitit
+    wants them; LUnetError for anything else."""
+    days, _, clock = text.rpartition("-") if "-" in text else ("0", "", text)
+    parts = clock.split(":")
+    if not (days.isdigit() and 1 <= len(parts) <= 3 and all(p.isdigit() for p in parts)):
+        raise LUnetError(f"--time {text}: give minutes or D-HH:MM:SS, e.g. --time 1440 or --time 1-00:00:00")
+    numbers = [int(p) for p in parts]
+    if "-" in text:  # D-HH, D-HH:MM, D-HH:MM:SS
+        hours, minutes, seconds = (numbers + [0, 0])[:3]
+    elif len(numbers) == 3:  # HH:MM:SS
+        hours, minutes, seconds = numbers
+    else:  # MM, MM:SS
+        hours, minutes, seconds = 0, numbers[0], (numbers + [0])[1]
+    return max(1, int(days) * 1440 + hours * 60 + minutes + (1 if seconds else 0))
 
 
 def job_variables(options: TrainOptions) -> Dict[str, str]:
@@ -92,6 +111,8 @@ class TrainRun:
     def __call__(self) -> str:
         import submitit
         owner = locks.this_process(self.executor, submitit.JobEnvironment().job_id)
+        if state(self.job) == "finished":  # trained meanwhile (by a lane, or an earlier attempt of this job)
+            return self.job.folder
         path = lock_path(self.job)
         if not locks.take(path, owner):
             raise RuntimeError(f"{self.job.folder} is being trained by {locks.holder(path)}: this job leaves it")
@@ -129,7 +150,8 @@ def make_executor(cluster: ClusterOptions, folder: str, device: str):
         return executor
     executor = submitit.SlurmExecutor(folder=folder, max_num_timeout=MAX_REQUEUES)
     parameters = {"partition": cluster.partition, "cpus_per_task": cluster.cpus, "mem": cluster.mem,
-                  "time": cluster.time, "account": cluster.account, "qos": cluster.qos,
+                  "time": time_minutes(cluster.time) if cluster.time else None, "account": cluster.account,
+                  "qos": cluster.qos,
                   "gpus_per_node": cluster.gpus or None, "ntasks_per_node": 1}
     executor.update_parameters(**{k: v for k, v in parameters.items() if v is not None},
                                additional_parameters=dict(line.split("=", 1) for line in cluster.sbatch))

@@ -19,7 +19,6 @@ Rules:
 import json
 import os
 import pickle
-import sys
 import time
 from typing import Dict, List, Optional, Sequence
 
@@ -33,6 +32,7 @@ from nnunet_lunet.plans.run_names import run_path
 from nnunet_lunet.safe_output import write_json
 
 ACTIVE = ("queued", "running")
+UNKNOWN_GRACE_SECONDS = 600  # a job just submitted may be unknown to sacct and squeue for a moment
 
 
 def job_key(job: Job) -> str:
@@ -132,12 +132,15 @@ def run_wave(jobs: Sequence[Job], options: TrainOptions, cluster: clusters.Clust
             todo.append(job)
     os.makedirs(options.logs, exist_ok=True)
     executor = clusters.make_executor(cluster, records.folder, device) if todo else None
-    limit = options.lanes if cluster.executor == "local" else len(todo)
+    limit = options.lanes if cluster.executor == "local" else len(jobs)  # SLURM queues them all
     failed: List[Job] = []
+    submitted_at: Dict[str, float] = {}
     while True:
         known = records.read()
         states = _states(jobs, known)
-        active = [j for j in jobs if states[job_key(j)] in ACTIVE and job_key(j) in known]
+        waiting = lambda j: states[job_key(j)] in ACTIVE or (  # noqa: E731
+            states[job_key(j)] == "unknown" and time.time() - submitted_at.get(job_key(j), 0) < UNKNOWN_GRACE_SECONDS)
+        active = [j for j in jobs if waiting(j) and job_key(j) in known]
         while todo and len(active) < limit:
             job = todo.pop(0)
             slots = {known[job_key(j)].get("slot") for j in active}
@@ -145,6 +148,7 @@ def run_wave(jobs: Sequence[Job], options: TrainOptions, cluster: clusters.Clust
             resume = state(job) == "interrupted"
             submitted = clusters.submit(executor, cluster, job, options, slot)
             entry = records.add(job, cluster.executor, submitted.job_id, options, slot)
+            submitted_at[job_key(job)] = time.time()
             print(f"[compare] submitted {job.name}: {job.model} ({options.budget.describe()}"
                   f"{', --c' if resume else ''}; job {submitted.job_id}, log {entry['log']})", flush=True)
             active.append(job)
@@ -163,13 +167,12 @@ def run_wave(jobs: Sequence[Job], options: TrainOptions, cluster: clusters.Clust
     states = _states(jobs, known)
     if cluster.no_wait:
         print_table(jobs, known, states)
-    failed += [j for j in jobs if states[job_key(j)] == "failed" and j not in failed and not cluster.no_wait]
+    failed += [j for j in jobs if states[job_key(j)] == "failed" and j not in failed + locked and not cluster.no_wait]
     if failed:
         names = "; ".join(f"{j.name} (job {known[job_key(j)]['job_id']}, log {known[job_key(j)]['log']}, job "
                           f"output {known[job_key(j)]['errors']})" for j in failed)
-        print(f"[compare] {len(failed)} job(s) failed", file=sys.stderr, flush=True)
-        raise LUnetError(f"{len(failed)} training job(s) did not finish: {names}. Fix the cause and {options.rerun_hint}"
-                         f": finished runs are kept, interrupted ones continue")
+        raise LUnetError(f"{len(failed)} training job(s) did not finish: {names}. Fix the cause and "
+                         f"{options.rerun_hint}: finished runs are kept, interrupted ones continue")
     if locked:
         raise LUnetError(f"{len(locked)} run(s) are being trained by another process, e.g. {locked[0].folder} (lock "
                          f"{lock_path(locked[0])}): run the same command again when it has finished")
