@@ -29,12 +29,14 @@ RESENC = "nnUNetResEncUNetMPlans"
 # collection order): a long file last would run alone. From a timed run of the whole suite on 2 idle cores
 # (pytest --durations=0, 2026-12-02, 857 s), less the memory probes the suite has stopped running since
 # (NNUNET_LUNET_BENCH_MEMORY=0: about 10 s per benchmark row) and the demo's fourth row; files under 30 s are left out.
-FILE_SECONDS = {"test_e2e_pruning.py": 200, "test_onnx.py": 195, "test_thin_networks_learn.py": 175,
+# Not from that run (estimated on 2026-12-04, on a busy machine: about 10 s per nnU-Net or predict process):
+# test_safe_checkpoints.py (seven nnUNetv2_train runs) and test_onnx.py's seven predict refusals (+35 s).
+FILE_SECONDS = {"test_e2e_pruning.py": 200, "test_onnx.py": 230, "test_thin_networks_learn.py": 175,
                 "test_compare.py": 150, "test_demo.py": 145, "test_benchmark.py": 130,
                 "test_pruning_distributed.py": 110, "test_e2e_lunet.py": 80, "test_pruning_resume.py": 70,
-                "test_plan_command.py": 45, "test_benchmark_folds.py": 45, "test_int8.py": 45,
-                "test_e2e_gradual_pruning.py": 40, "test_seeded_training.py": 35, "test_e2e_resenc.py": 35,
-                "test_bench_whole_case.py": 30}
+                "test_safe_checkpoints.py": 70, "test_plan_command.py": 45, "test_benchmark_folds.py": 45,
+                "test_int8.py": 45, "test_e2e_gradual_pruning.py": 40, "test_seeded_training.py": 35,
+                "test_e2e_resenc.py": 35, "test_bench_whole_case.py": 30}
 
 
 def pytest_collection_modifyitems(items):
