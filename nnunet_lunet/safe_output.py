@@ -331,7 +331,7 @@ def new_staging_folder(target: str, command: str) -> str:
     return staging
 
 
-def _backup_name(target: str, command: str) -> Optional[str]:
+def _backup_name(target: str) -> Optional[str]:
     """Where the old ``target`` goes aside: ``.<name>.old-<its token>`` (a marker written before tokens existed gets
     one first); None for a folder without a marker (``check_replaceable`` let it through: it is empty, and the
     rename of the new folder replaces it, or fails if anything came into it)."""
@@ -350,11 +350,11 @@ def _backup_name(target: str, command: str) -> Optional[str]:
     return aside
 
 
-def replace_folder(staging: str, target: str, command: str) -> None:
+def replace_folder(staging: str, target: str) -> None:
     """Put ``staging`` at ``target``: old one aside, new one in, old one's recorded names removed (module rules).
     An interrupt in that time waits until the end and is then raised as ``OutputCompleted``."""
     target = os.path.abspath(target)
-    aside = _backup_name(target, command) if os.path.isdir(target) else None
+    aside = _backup_name(target) if os.path.isdir(target) else None
     done = False
     try:
         with _signals_held():
@@ -387,8 +387,8 @@ def staged_folder(target: str, command: str, overwrite: bool, flag: str = "-o") 
         write_marker(staging, command, complete=True, outputs=[n for n in os.listdir(staging) if n != MARKER],
                      token=token)
         check_replaceable(target, command, overwrite, flag)  # the target may have changed while the block ran
-        moving, staging = staging, None
-        replace_folder(moving, target, command)
+        replace_folder(staging, target)  # once it is renamed, nothing is left at the staging path to remove
+        staging = None
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)

@@ -29,17 +29,17 @@ RESENC = "nnUNetResEncUNetMPlans"
 # collection order): a long file last would run alone. From a timed run of the whole suite on 2 idle cores
 # (pytest --durations=0, 2026-12-02, 857 s), less the memory probes the suite has stopped running since
 # (NNUNET_LUNET_BENCH_MEMORY=0: about 10 s per benchmark row) and the demo's fourth row; files under 30 s are left out.
-# test_tile_size.py (one 2D training of its own, several predictions): estimated from a run on busy cores.
-# test_compare_jobs.py: estimated from a run on a loaded machine, scaled by test_compare.py's time in the same run.
-FILE_SECONDS = {"test_e2e_pruning.py": 200, "test_onnx.py": 195, "test_tile_size.py": 180,
+# Files added since that run, estimated on 2026-12-04 on a busy machine: test_tile_size.py (one 2D training of its
+# own, several predictions), test_compare_jobs.py (scaled by test_compare.py's time in the same run),
+# test_safe_checkpoints.py (seven nnUNetv2_train runs), test_onnx.py's seven predict refusals (+35 s), and the
+# anisotropic files (34 and 30 CPU seconds, the dataset included).
+FILE_SECONDS = {"test_e2e_pruning.py": 200, "test_onnx.py": 230, "test_tile_size.py": 180,
                 "test_thin_networks_learn.py": 175, "test_compare.py": 150, "test_demo.py": 145,
-                "test_compare_jobs.py": 70, "test_benchmark.py": 130,
-                "test_pruning_distributed.py": 110, "test_e2e_lunet.py": 80, "test_pruning_resume.py": 70,
+                "test_benchmark.py": 130, "test_pruning_distributed.py": 110, "test_e2e_lunet.py": 80,
+                "test_compare_jobs.py": 70, "test_pruning_resume.py": 70, "test_safe_checkpoints.py": 70,
                 "test_plan_command.py": 45, "test_benchmark_folds.py": 45, "test_int8.py": 45,
-                "test_e2e_gradual_pruning.py": 40, "test_seeded_training.py": 35, "test_e2e_resenc.py": 35,
-                "test_bench_whole_case.py": 60,
-                # estimated from single-file runs on a busy machine (34 and 30 CPU seconds, the dataset included)
-                "test_anisotropic_plans.py": 45, "test_pruning_anisotropic.py": 35}
+                "test_anisotropic_plans.py": 45, "test_e2e_gradual_pruning.py": 40, "test_seeded_training.py": 35,
+                "test_e2e_resenc.py": 35, "test_pruning_anisotropic.py": 35, "test_bench_whole_case.py": 60}
 
 
 def pytest_collection_modifyitems(items):

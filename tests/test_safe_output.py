@@ -125,7 +125,7 @@ def _tree(root):
             path = os.path.join(folder, name)
             rel = os.path.relpath(path, root)
             found[rel] = ("link:" + os.readlink(path)) if os.path.islink(path) else \
-                (open(path).read() if os.path.isfile(path) else None)
+                (open(path, encoding="latin-1").read() if os.path.isfile(path) else None)  # any bytes, as text
     return found
 
 
@@ -308,3 +308,19 @@ def test_an_interrupt_after_the_new_folder_is_in_place_is_not_reported_as_interr
     _, stderr = proc.communicate(timeout=60)
     assert "is complete" in stderr and "interrupted" not in stderr.replace("interrupt came", ""), stderr
     assert (out / "model.onnx").read_text() == "new" and sorted(os.listdir(tmp_path)) == ["export"]
+
+
+def test_a_command_leaves_user_folders_named_like_its_staging_and_backup_folders(tmp_path):
+    """The same through a command: make-dataset writes, then replaces, a dataset beside look-alike user folders."""
+    from cli_runner import run
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for name in (".Dataset992_X.old-backup", ".Dataset992_X.partial-mine"):
+        _user_folder(raw / name)
+    before = _tree(raw)
+    env = dict(os.environ, nnUNet_raw=str(raw))
+    for extra in ([], ["--overwrite"]):
+        run(["nnunet-lunet", "make-dataset", "--id", 992, "--name", "X", "--cases", 2, "--shape", 8, 8] + extra, env)
+    after = _tree(raw)
+    assert {k: v for k, v in after.items() if not k.startswith("Dataset992_X")} == before
