@@ -167,3 +167,18 @@ def test_gradual_schedule_with_a_final_stretch_and_steps_sized_by_what_remains()
         GradualSchedule(epochs=11, iterations_per_epoch=5, final_hold_fraction=0.4)
     with pytest.raises(ValueError, match="step_sizing"):
         GradualSchedule(epochs=20, iterations_per_epoch=25, step_sizing="geometric")
+
+
+def test_the_learning_rate_holds_through_pruning_then_decays():
+    import torch
+
+    from nnunet_lunet.trainers.gradual_pruning import HoldThenPolyLR
+
+    optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+    scheduler = HoldThenPolyLR(optimizer, 1e-3, 20, hold_until=14)
+    rates = []
+    for epoch in range(20):
+        scheduler.step(epoch)
+        rates.append(optimizer.param_groups[0]["lr"])
+    assert rates[:15] == [1e-3] * 15  # the initial rate through the last pruning epoch (13) and epoch 14
+    assert rates[15:] == pytest.approx([1e-3 * (1 - k / 6) ** 0.9 for k in range(1, 6)])

@@ -43,6 +43,7 @@ from typing import List, Optional
 import numpy as np
 import torch
 import torch.distributed as dist
+from nnunetv2.training.lr_scheduler.polylr import PolyLRScheduler
 
 from nnunet_lunet.errors import LUnetError
 from nnunet_lunet.model_stats import count_parameters
@@ -97,6 +98,9 @@ class GradualPruning(LevelValidation):
         self.pruning_schedule = self.make_gradual_schedule()
         self.pruning_target_fraction = self.pruning_schedule.levels[-1]
         super().on_train_start()
+        if self.pruning_lr == "hold_then_decay":  # nnU-Net keeps no scheduler state: set anew on every start
+            self.lr_scheduler = HoldThenPolyLR(self.optimizer, self.initial_lr, self.num_epochs,
+                                               self.pruning_schedule.lr_decay_start())
         if self.pruning_guard and self.guard_batches is None:  # a fresh run (a resumed one restored them)
             self.guard_batches = [_to_cpu(next(self.dataloader_val)) for _ in range(self.pruning_guard_batches)]
         self.pruning_log.setdefault("guard", [])
@@ -107,16 +111,8 @@ class GradualPruning(LevelValidation):
         self.record_due_levels()
 
     def on_train_epoch_start(self):
-        super().on_train_epoch_start()  # nnU-Net's poly rate, logged
+        super().on_train_epoch_start()  # nnU-Net steps the learning rate (HoldThenPolyLR) and logs it
         self._iteration = 0
-        if self.pruning_lr == "hold_then_decay":
-            start = self.pruning_schedule.lr_decay_start()
-            done = max(0, self.current_epoch - start) / max(1, self.num_epochs - start)
-            lr = self.initial_lr * (1 - done) ** 0.9
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr
-            self.logger.log("lrs", lr, self.current_epoch)
-            self.print_to_log_file(f"learning rate of the pruning schedule ({self.pruning_lr}): {lr:.5f}")
 
     def train_step(self, batch: dict) -> dict:
         self.take_due_steps(self._iteration)
@@ -281,6 +277,22 @@ class GradualPruning(LevelValidation):
         if self.targeted_dropout is not None and good["targeted_dropout"] is not None:
             self.targeted_dropout.probabilities = dict(good["targeted_dropout"])
         del self.pruning_log["steps"][good["steps_done"]:]
+
+
+class HoldThenPolyLR(PolyLRScheduler):
+    """The initial learning rate until epoch ``hold_until``, then nnU-Net's poly decay over the remaining epochs."""
+
+    def __init__(self, optimizer, initial_lr: float, max_steps: int, hold_until: int):
+        self.hold_until = hold_until
+        super().__init__(optimizer, initial_lr, max_steps)
+
+    def step(self, current_step=None):
+        if current_step is None or current_step == -1:
+            current_step, self.ctr = self.ctr, self.ctr + 1
+        done = max(0, current_step - self.hold_until) / max(1, self.max_steps - self.hold_until)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.initial_lr * (1 - done) ** self.exponent
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
 
 def _to_cpu(batch: dict) -> dict:

@@ -20,8 +20,10 @@ from nnunet_lunet.plans.names import compare_plans_name  # noqa: F401 - the comp
 
 
 def needed_configurations(rows: Sequence[Row], configuration: str) -> Dict[str, Row]:
-    """``{configuration name: row}`` for the width rows (the source configuration for the default network)."""
-    return {(configuration + "_" + r.suffix if r.suffix else configuration): r for r in rows if r.kind == "width"}
+    """``{configuration name: row}`` for the width rows (the source configuration for the default network) and the
+    pruning rows (they train the source configuration: a comparison of pruning rows alone needs it too)."""
+    return {(configuration + "_" + r.suffix if r.suffix else configuration): r for r in rows
+            if r.kind in ("width", "pruning")}
 
 
 def _batch_size(plans: dict, configuration: str) -> int:
