@@ -33,8 +33,8 @@ FILE_SECONDS = {"test_e2e_pruning.py": 200, "test_onnx.py": 195, "test_thin_netw
                 "test_compare.py": 150, "test_demo.py": 145, "test_benchmark.py": 130,
                 "test_pruning_distributed.py": 110, "test_e2e_lunet.py": 80, "test_pruning_resume.py": 70,
                 "test_plan_command.py": 45, "test_benchmark_folds.py": 45, "test_int8.py": 45,
-                "test_e2e_gradual_pruning.py": 40, "test_seeded_training.py": 35, "test_e2e_resenc.py": 35,
-                "test_bench_whole_case.py": 30}
+                "test_pruning_guard.py": 55, "test_e2e_gradual_pruning.py": 40, "test_seeded_training.py": 35,
+                "test_e2e_resenc.py": 35, "test_bench_whole_case.py": 30}
 
 
 def pytest_collection_modifyitems(items):
