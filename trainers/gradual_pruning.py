@@ -223,9 +223,9 @@ class GradualPruning(LevelValidation):
             self.network.train()
         tp, fp, fn = (np.sum([o[key] for o in outputs], 0) for key in ("tp_hard", "fp_hard", "fn_hard"))
         if self.is_ddp:
-            counts = torch.tensor(np.stack([tp, fp, fn]), dtype=torch.float64)
+            counts = torch.tensor(np.stack([tp, fp, fn]), dtype=torch.float64, device=self.device)  # NCCL: on GPU
             dist.all_reduce(counts)
-            tp, fp, fn = counts.numpy()
+            tp, fp, fn = counts.cpu().numpy()
         with np.errstate(invalid="ignore", divide="ignore"):
             dice = 2 * tp / (2 * tp + fp + fn)
         return float(np.nan_to_num(np.nanmean(dice))) if not np.all(np.isnan(dice)) else 0.0

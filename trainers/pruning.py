@@ -123,9 +123,13 @@ class PruningTrainer(PruningCheckpoints, nnUNetTrainerLeanRecipe):
         return mod._orig_mod if isinstance(mod, OptimizedModule) else mod
 
     def _full_network(self) -> nn.Module:
-        return self.build_network_architecture(self.plans_manager, self.configuration_manager,
-                                               self.num_input_channels, self.label_manager.num_segmentation_heads,
-                                               self.enable_deep_supervision)
+        """The plans' network, unpruned. Built under a forked random state: its initialisation must not move torch's
+        generator, or a resumed run (which builds it at other points) would draw other batches than the
+        uninterrupted one."""
+        with torch.random.fork_rng(devices=[]):
+            return self.build_network_architecture(self.plans_manager, self.configuration_manager,
+                                                   self.num_input_channels, self.label_manager.num_segmentation_heads,
+                                                   self.enable_deep_supervision)
 
     def _original_widths(self):
         """The widths the plans give, i.e. before any pruning."""
@@ -169,8 +173,9 @@ class PruningTrainer(PruningCheckpoints, nnUNetTrainerLeanRecipe):
         try:  # before nnU-Net starts its data loader workers: fail fast and clean
             check_target_reachable(original, self.pruning_target_fraction, self.pruning_target_kind,
                                    net=self._plain_network())
+            self._original_layer_widths = current_widths(self._full_network())
             if self.pruning_target_kind == "channels":
-                check_floors_allow(current_widths(self._full_network()),
+                check_floors_allow(self._original_layer_widths,
                                    channels_at(self.pruning_target_fraction, count_channels(original)),
                                    self.pruning_min_channels, self.pruning_min_width_fraction)
         except ValueError as e:

@@ -124,8 +124,11 @@ class PruningCheckpoints:
                                  f"{done} pruning steps and widths {format_layer_widths(widths)}): it belongs to "
                                  f"another run; move it away or resume from the matching checkpoint")
             log["steps"] = log["steps"][:done]  # steps taken after this checkpoint are redone
-            # and so are levels recorded after it (a level is recorded after its epochs: "epoch" epochs trained)
-            log["levels"] = [r for r in log.get("levels", []) if r["epoch"] < checkpoint["current_epoch"]]
+            # and so are levels recorded after it (a level is recorded after its epochs: "epoch" epochs trained);
+            # their records are kept aside, so that every validation of every attempt stays reported
+            levels = log.get("levels", [])
+            log["levels"] = [r for r in levels if r["epoch"] < checkpoint["current_epoch"]]
+            log["superseded_levels"] = log.get("superseded_levels", []) + levels[len(log["levels"]):]
             self.pruning_log = log
         self.pruning_generator.set_state(state["generator_state"].cpu())  # read onto the training device
         self._restored_dropout = state.get("targeted_dropout")  # applied when on_train_start builds the dropout

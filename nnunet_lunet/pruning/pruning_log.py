@@ -28,6 +28,8 @@ Step ``n`` is the network after ``n`` pruning steps; ``export-pruned --step n`` 
 ``levels`` (gradual schedules only, ``schedule.GradualSchedule``): the network when training at a level ended, after
 ``epoch`` epochs and ``step`` steps; its checkpoint and nnU-Net validation folder (``summary.json``) are in the fold
 folder; ``export-pruned --level 0.75`` rebuilds it.
+``superseded_levels``: level entries of an earlier attempt that a run continued with ``--c`` from an older checkpoint
+recorded again (their validation folders now hold the new attempt's; the entries keep the old numbers).
 ``guard`` (gradual schedules with the validation guard, ``trainers.gradual_pruning``): every failed check; ``steps``
 then hold only the network's steps (a rolled-back step is in its event's ``undone_steps``). A level with
 ``reached: false`` has no checkpoint, validation or Dice (null).
