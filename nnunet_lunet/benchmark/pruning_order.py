@@ -3,11 +3,11 @@
 Rule: at the first pruning step that leaves at most NN% (+0.5 points) of the original channels (the paper's levels
 75, 50 and 25; for the first level, the last step if the run never got there; a later level the run did not reach,
 e.g. because its validation guard stopped it, has no number), each prunable layer has lost a fraction
-``1 - width / original width`` of its channels. ``width_rank_correlation`` is Spearman's rank correlation, over the layers, between the
-original width and that fraction (ties get average ranks). Near 1: the wider a layer was, the more of it went
-(``widest_layer`` pruning, which always cuts the currently widest layer, gives about 1); about 0: no relation
-(uniform random channels); negative: narrow layers went first. None when it is undefined (no step, or every layer
-of one width or cut alike).
+``1 - width / original width`` of its channels. ``width_rank_correlation`` is Spearman's rank correlation, over
+the layers, between the original width and that fraction (ties get average ranks). Near 1: the wider a layer was,
+the more of it went (``widest_layer`` pruning, which always cuts the currently widest layer, gives about 1); about 0:
+no relation (uniform random channels); negative: narrow layers went first. None when it is undefined (no step, or
+every layer of one width or cut alike).
 Widths are ``pruning_log.json``'s layer-widths dicts (``original_widths``, each step's ``layer_widths``), read in the
 same order in both; structure entries (a residual network's ``residual_stages``) are not widths.
 """

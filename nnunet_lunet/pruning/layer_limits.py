@@ -44,5 +44,6 @@ def check_floors_allow(original: Mapping[str, int], target_channels: int, min_ch
     if smallest > target_channels:
         total = sum(original.values())
         raise ValueError(f"the minimum widths (pruning_min_channels={min_channels}, pruning_min_width_fraction="
-                         f"{min_width_fraction}) keep at least {smallest} of {total} channels ({smallest / total:.3f}), "
-                         f"more than the target's {target_channels}: lower them or raise the target")
+                         f"{min_width_fraction}) keep at least {smallest} of {total} channels "
+                         f"({smallest / total:.3f}), more than the target's {target_channels}: lower them or raise "
+                         f"the target")
