@@ -31,6 +31,9 @@ CRITERIA: Tuple[Tuple[str, str], ...] = (  # trainer prefix, criterion's short n
     ("nnUNetTrainerPruneRandomInLayer", "Random in layer"),
     ("nnUNetTrainerPruneWidest", "Widest layer"),
     ("nnUNetTrainerPruneL1Unnormalised", "L1 unnormalised"),
+    ("nnUNetTrainerPruneL1", "L1"),
+    ("nnUNetTrainerPruneRandom", "Uniform random"),
+    ("nnUNetTrainerSTAMPDropout", "STAMP with targeted dropout"),
 )
 _FOLD = re.compile(r"fold_(\d+|all)")
 _PRUNED_INFIX = "_pruned_"

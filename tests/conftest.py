@@ -38,8 +38,9 @@ FILE_SECONDS = {"test_e2e_pruning.py": 200, "test_onnx.py": 230, "test_tile_size
                 "test_benchmark.py": 130, "test_pruning_distributed.py": 110, "test_e2e_lunet.py": 80,
                 "test_compare_jobs.py": 70, "test_pruning_resume.py": 70, "test_safe_checkpoints.py": 70,
                 "test_plan_command.py": 45, "test_benchmark_folds.py": 45, "test_int8.py": 45,
-                "test_anisotropic_plans.py": 45, "test_e2e_gradual_pruning.py": 40, "test_seeded_training.py": 35,
-                "test_e2e_resenc.py": 35, "test_pruning_anisotropic.py": 35, "test_bench_whole_case.py": 60}
+                "test_pruning_guard.py": 55, "test_anisotropic_plans.py": 45, "test_e2e_gradual_pruning.py": 40,
+                "test_seeded_training.py": 35, "test_e2e_resenc.py": 35, "test_pruning_anisotropic.py": 35,
+                "test_bench_whole_case.py": 60}
 
 
 def pytest_collection_modifyitems(items):

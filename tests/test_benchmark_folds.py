@@ -348,3 +348,33 @@ def test_point_labels_are_placed_inside_the_axes_without_overlapping_each_other(
         for b in boxes[i + 1:]:
             assert not a.overlaps(b)
     plt.close(fig)
+
+
+def test_claim_d_at_every_level_counts_the_folds_the_guard_stopped():
+    rows = [_row(C, f, 0.8, trainer="nnUNetTrainerSTAMP_budget", width_rank_correlation=0.9,
+                 level50_width_rank_correlation=0.8, level25_width_rank_correlation=0.7) for f in (0, 1)]
+    rows += [_row(C, 2, 0.8, trainer="nnUNetTrainerSTAMP_budget", width_rank_correlation=0.9,
+                  level50_width_rank_correlation=0.8, level25_guard="stopped")]
+    rows += [_row(C, f, 0.8, trainer="nnUNetTrainerPruneRandom_budget", width_rank_correlation=0.0,
+                  level50_width_rank_correlation=0.1, level25_width_rank_correlation=-0.1) for f in (0, 1, 2)]
+    verdicts = claim_d(rows, C)
+    assert [(v.claim, v.comparison.split(":")[0], v.comparison.rsplit(" ", 1)[1], v.verdict, v.n)
+            for v in verdicts] == [
+        ("(d)", "STAMP", "75%", HOLDS, 3), ("(d) control", "PruneRandom", "75%", FAILS, 3),
+        ("(d)", "STAMP", "50%", HOLDS, 3), ("(d) control", "PruneRandom", "50%", FAILS, 3),
+        ("(d)", "STAMP", "25%", OPEN, 2), ("(d) control", "PruneRandom", "25%", FAILS, 3)]
+    assert "1 fold(s) did not reach 25% (validation guard)" in verdicts[4].why
+
+
+def test_width_rank_correlation_of_a_level_the_run_did_not_reach_is_none():
+    from nnunet_lunet.benchmark.pruning_order import level_guard, width_rank_correlations
+
+    original = {"encoder": [[4, 4], [8, 8]], "transpconv": [4], "decoder": [[4, 4]]}
+    widest_cut = {"encoder": [[4, 4], [4, 4]], "transpconv": [4], "decoder": [[4, 4]]}
+    log = _log(original, [(widest_cut, 72, 10)])
+    log["levels"] = [{"level": 0.75, "reached": True, "guard": "ok"},
+                     {"level": 0.5, "reached": False, "guard": "stopped"}]
+    assert width_rank_correlations(log) == {"width_rank_correlation": pytest.approx(1.0),
+                                            "level50_width_rank_correlation": None,
+                                            "level25_width_rank_correlation": None}
+    assert level_guard(log) == {"level50_guard": "stopped"}

@@ -213,6 +213,7 @@ def test_the_paper_preset_has_the_papers_rows_and_every_pruning_row_its_budget_t
     rows = preset_rows("paper")
     assert [r.key for r in rows] == [
         "default", "lunet32", "lunet16", "lunet8", "lunet4", "scaled75", "scaled50", "scaled25", "unet_as_lunet16",
-        "unet_as_lunet8", "stamp", "random_in_layer", "widest", "l1_unnormalised", "stamp75_retrained",
+        "unet_as_lunet8", "stamp", "random_in_layer", "widest", "l1_unnormalised", "l1", "uniform_random",
+        "stamp75_retrained",
         "stamp50_retrained", "stamp25_retrained"]
     assert all(r.pruning + "_budget" in trainers.__all__ for r in rows if r.pruning)

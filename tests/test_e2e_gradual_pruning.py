@@ -33,6 +33,13 @@ from nnunet_lunet.trainers import nnUNetTrainerSTAMP_budget
 
 
 class {TRAINER}(nnUNetTrainerSTAMP_budget):
+    # the layout of the docstring's 7 x 2 budget (no final stretch); the guard measures but never fails
+    pruning_warmup_fraction = 0.2
+    pruning_prune_fraction = 0.5
+    pruning_final_hold_fraction = 0.0
+    pruning_guard_fraction = 0.0
+    pruning_max_step_share = 0.5  # 2 steps a level remove 13-29% of what remains; the default cap (20%) would not
+
     def __init__(self, plans, configuration, fold, dataset_json, device=torch.device("cuda")):
         super().__init__(plans, configuration, fold, dataset_json, device)
         self.save_every = 1
@@ -86,8 +93,10 @@ def test_gradual_run_continued_mid_schedule_reaches_every_level(gradual_run, pla
     assert [s["step"] for s in steps] == [1, 2, 3, 4, 5, 6]
     assert [s["layer_widths"] for s in steps[:2]] == [s["layer_widths"] for s in at_stop["steps"]]
     original = log["original_channels"]
-    # Each step keeps ceil(f x original) channels, f going down by 12.5% of the original per step (2 steps a level).
-    assert [s["channels"] for s in steps] == [math.ceil(f * original) for f in (0.875, 0.75, 0.625, 0.5, 0.375, 0.25)]
+    # Each step keeps ceil(f x original) channels, each step of a level removing the same share of what remains.
+    fractions = (0.75 ** 0.5, 0.75, 0.75 * (0.5 / 0.75) ** 0.5, 0.5, 0.5 * 0.5 ** 0.5, 0.25)
+    assert [s["channels"] for s in steps] == [math.ceil(f * original - 1e-9) for f in fractions]
+    assert log["guard"] == []
     assert all(s["pseudo_dice"] is not None for s in steps)
 
     # Each level once, when its training ended.
@@ -109,6 +118,7 @@ def test_gradual_run_continued_mid_schedule_reaches_every_level(gradual_run, pla
         assert math.isfinite(record["validation_dice"])
         assert record["validation_dice"] == summary["foreground_mean"]["Dice"]
         assert math.isfinite(record["pseudo_dice"])
+        assert record["reached"] and record["guard"] == "ok"
     assert not [f for f in os.listdir(fold) if f.endswith(".partial")]
     # The final validation is of the network at the last level: validated once, into validation_level25/, and
     # nnU-Net's validation/ is that validation (its files, with paths pointing into validation/), not a second run.

@@ -54,7 +54,7 @@ class _NnUNetTrainer:
 
 @pytest.fixture
 def trainer(tmp_path, monkeypatch):
-    import nnunet_lunet.trainers.pruning as pruning
+    import nnunet_lunet.trainers.gradual_pruning as pruning
     from nnunet_lunet.pruning.schedule import GradualSchedule
 
     for name, value in (("read_layer_widths", lambda net: {}), ("count_parameters", lambda net: 0),
@@ -64,6 +64,7 @@ def trainer(tmp_path, monkeypatch):
 
     class Trainer(pruning.GradualPruning, _NnUNetTrainer):
         folder = str(tmp_path)
+        pruning_guard = False  # no network to measure
 
         def _plain_network(self):
             return None
@@ -73,7 +74,7 @@ def trainer(tmp_path, monkeypatch):
 
     t = Trainer(None, "2d", 0, None, None)
     t.pruning_schedule = GradualSchedule(7, 2, (0.75, 0.5, 0.25), 0.2, 0.5, 1)
-    t.pruning_log = {"steps": [], "levels": []}
+    t.pruning_log = {"steps": [], "levels": [], "guard": [], "original_channels": 0}
     return t
 
 

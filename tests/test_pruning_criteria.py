@@ -87,6 +87,40 @@ def test_random_in_stamp_layer_stays_in_the_stamp_layer():
     assert len(picked) > 1  # the channel is random, not STAMP's
 
 
+def per_layer_counts(decision: dict) -> dict:
+    return {name: len(idxs) for name, idxs in decision.items()}
+
+
+@pytest.mark.parametrize("limited", [False, True])
+def test_random_in_stamp_layer_takes_stamps_per_layer_counts_with_other_channels(limited):
+    """For the same scores (random, so STAMP spreads a step over many layers) a step's per-layer counts equal
+    STAMP's, with and without per-step limits, and the channels chosen differ."""
+    net = small_unet()
+    widths = current_widths(net)
+    limits = {name: 2 for name in widths} if limited else None
+    differ = 0
+    for seed in range(10):
+        scores = {name: torch.rand(width, generator=generator(100 + seed)) for name, width in widths.items()}
+        stamp = get_criterion("stamp").select(net, 20, scores, generator(seed), limits)
+        random_in_layer = get_criterion("random_in_stamp_layer").select(net, 20, scores, generator(seed), limits)
+        assert channels(stamp) == 20
+        assert len(stamp) >= 3, stamp  # a step that spreads, not one layer
+        assert per_layer_counts(random_in_layer) == per_layer_counts(stamp)
+        if limited:
+            assert max(per_layer_counts(stamp).values()) <= 2
+        differ += random_in_layer != stamp
+    assert differ >= 8
+
+
+def test_limits_bound_every_criterion():
+    net = small_unet()
+    widths = current_widths(net)
+    limits = {name: (0 if i % 2 else 3) for i, name in enumerate(widths)}
+    for name in CRITERIA:
+        decision = get_criterion(name).select(net, 10_000, uniform_scores(net), generator(0), limits)
+        assert per_layer_counts(decision) == {n: 3 for n, limit in limits.items() if limit}, name
+
+
 def test_l1_picks_the_zeroed_filter():
     net = small_unet()
     with torch.no_grad():

@@ -40,7 +40,7 @@ from nnunet_lunet.pruning.residual_network import PrunedResidualEncoderUNet
 from nnunet_lunet.pruning.schedule import check_target_reachable
 from nnunet_lunet.pruning.surgery import prune_many
 from nnunet_lunet.pruning.targeted_dropout import TargetedDropout
-from nnunet_lunet.trainers.pruning import nnUNetTrainerSTAMP
+from nnunet_lunet.trainers import nnUNetTrainerSTAMP
 from plans_factory import residual_encoder_unet_configuration
 from small_unets import (  # noqa: F401
     assert_removal_equals_zeroing_on,

@@ -141,3 +141,44 @@ def test_gradual_schedule_refuses_budgets_and_levels_it_cannot_lay_out():
     ):
         with pytest.raises(ValueError, match=match):
             GradualSchedule(**{"epochs": 20, "iterations_per_epoch": 25, **bad})
+
+
+def test_gradual_schedule_with_a_final_stretch_and_steps_sized_by_what_remains():
+    # 20 x 25, warm-up floor(3 + 0.5) = 3, final stretch floor(5 + 0.5) = 5: segments over the 12 epochs between,
+    # 3 + floor(12k/3) = 7, 11, 15, the last running on to 20; pruning epochs floor(0.75 x 4) = 3 each (75
+    # iterations, 8 steps at floor(75j/8)); the learning rate may decay from epoch 11 + 3 = 14.
+    schedule = GradualSchedule(epochs=20, iterations_per_epoch=25, warmup_fraction=0.15, prune_fraction=0.75,
+                               steps_per_level=8, final_hold_fraction=0.25, step_sizing="remaining")
+    assert schedule.warmup_epochs == 3 and schedule.final_hold_epochs == 5
+    assert schedule.segment_bounds() == [3, 7, 11, 20]
+    assert [schedule.pruning_epochs(k) for k in range(3)] == [3, 3, 3]
+    assert schedule.level_epochs() == [7, 11, 20]
+    assert schedule.lr_decay_start() == 14
+    offsets = [0, 9, 18, 28, 37, 46, 56, 65]
+    assert _positions(schedule) == [((start * 25 + o) // 25, o % 25) for start in (3, 7, 11) for o in offsets]
+    fractions = [s.fraction for s in schedule.steps()]
+    assert [fractions[i] for i in (7, 15, 23)] == [0.75, 0.5, 0.25]
+    # every step of a level removes the same share of what remains
+    previous = [1.0] + fractions[:-1]
+    shares = [1 - f / p for f, p in zip(fractions, previous)]
+    for k, level_share in enumerate((1 - 0.75 ** (1 / 8), 1 - (0.5 / 0.75) ** (1 / 8), 1 - 0.5 ** (1 / 8))):
+        assert shares[8 * k:8 * k + 8] == pytest.approx([level_share] * 8)
+    with pytest.raises(ValueError, match=r"needs at least 12 epochs \(2 of warm-up, 4 of final stretch"):
+        GradualSchedule(epochs=11, iterations_per_epoch=5, final_hold_fraction=0.4)
+    with pytest.raises(ValueError, match="step_sizing"):
+        GradualSchedule(epochs=20, iterations_per_epoch=25, step_sizing="geometric")
+
+
+def test_the_learning_rate_holds_through_pruning_then_decays():
+    import torch
+
+    from nnunet_lunet.trainers.gradual_pruning import HoldThenPolyLR
+
+    optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+    scheduler = HoldThenPolyLR(optimizer, 1e-3, 20, hold_until=14)
+    rates = []
+    for epoch in range(20):
+        scheduler.step(epoch)
+        rates.append(optimizer.param_groups[0]["lr"])
+    assert rates[:15] == [1e-3] * 15  # the initial rate through the last pruning epoch (13) and epoch 14
+    assert rates[15:] == pytest.approx([1e-3 * (1 - k / 6) ** 0.9 for k in range(1, 6)])

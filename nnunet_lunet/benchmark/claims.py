@@ -5,8 +5,11 @@ Claims (arXiv 2512.03834):
 - (a) a LUnet is within 1 Dice point of the default network with over 30x fewer parameters;
 - (b) a LUnet beats the linearly scaled U-Net of its size (``<c>_scaled_as_lunetN``);
 - (c) a random channel in STAMP's chosen layer does as well as STAMP (at each pruning level both have);
-- (d) STAMP prunes the widest layers first (``pruning_order.width_rank_correlation`` of each fold's pruning log);
-  the other pruning criteria present are shown as controls (widest-layer pruning gives about 1 by construction).
+- (d) STAMP prunes the widest layers first (``pruning_order.width_rank_correlation`` of each fold's pruning log, at
+  every level 75, 50, 25%); the other pruning criteria present (random in STAMP's layer, widest layer, L1 with and
+  without STAMP's per-layer normalisation, uniform random) are shown as controls at the same levels (widest-layer
+  pruning gives about 1 by construction, uniform random about 0). A level a fold's validation guard kept it from
+  reaching gives no number (the reason counts such folds).
 
 Rule (one per claim row, from the paired per-fold differences ``aggregate.paired_differences``, or for (d) the
 per-fold correlations): with fewer than ``MIN_FOLDS`` folds the verdict is "not resolved at this budget"; else
@@ -27,6 +30,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from nnunet_lunet.benchmark.aggregate import Point, paired_differences, reference_point, spread
 from nnunet_lunet.benchmark.labels import LUNET, MATCHED
+from nnunet_lunet.benchmark.pruning_order import LEVELS
 from nnunet_lunet.benchmark.report import signed_points
 from nnunet_lunet.plans.run_names import CRITERIA, criterion_of, short_trainer, suffix_of
 from nnunet_lunet.tables import markdown_table
@@ -125,28 +129,41 @@ def claim_c(points: Sequence[Point]) -> List[Verdict]:
 
 
 def claim_d(rows: Sequence[Dict[str, object]], base: str) -> List[Verdict]:
-    """From the rows' ``width_rank_correlation`` (pruning runs of the base configuration): STAMP, then the other
-    criteria as controls (a pruning trainer not named in ``run_names.CRITERIA``, e.g. an l1 one, by its short name)."""
-    by_criterion: Dict[str, Dict[str, float]] = {}
-    budgets: Dict[str, List[str]] = {}
-    for row in rows:
-        rho = row.get("width_rank_correlation")
-        if suffix_of(str(row.get("configuration")), base) or rho in (None, ""):
-            continue
-        criterion = criterion_of(str(row.get("trainer"))) or short_trainer(str(row.get("trainer")))
-        by_criterion.setdefault(criterion, {})[str(row["fold"])] = float(rho)
-        if row.get("budget") and str(row["budget"]) not in budgets.setdefault(criterion, []):
-            budgets[criterion].append(str(row["budget"]))
+    """From the rows' rank correlations (pruning runs of the base configuration) at every level: STAMP, then the
+    other criteria as controls (a pruning trainer not named in ``run_names.CRITERIA``, e.g. an l1 one, by its short
+    name). A fold whose run did not reach a level (its validation guard stopped it) gives no number there and is
+    counted in the verdict's reason."""
     known = [c for _, c in CRITERIA]
     out = []
-    for criterion in sorted(by_criterion, key=lambda c: (known.index(c) if c in known else len(known), c)):
-        rhos = list(by_criterion[criterion].values())
-        verdict = judge(rhos, lambda r: r >= RHO_BOUND, lambda r: r < RHO_BOUND)
-        out.append(Verdict("(d)" if criterion == STAMP else "(d) control",
-                           f"{criterion}: rank correlation of layer width and share pruned", verdict, len(rhos),
-                           _spread_text(rhos, lambda r: f"{r:.2f}"), ", ".join(budgets.get(criterion, [])),
-                           _why(verdict, len(rhos), f"at least {RHO_BOUND}")))
-    if STAMP not in by_criterion:
+    for level in LEVELS:
+        column = "width_rank_correlation" if level == LEVELS[0] else f"level{level}_width_rank_correlation"
+        by_criterion: Dict[str, Dict[str, float]] = {}
+        unreached: Dict[str, int] = {}
+        budgets: Dict[str, List[str]] = {}
+        for row in rows:
+            if suffix_of(str(row.get("configuration")), base):
+                continue
+            criterion = criterion_of(str(row.get("trainer"))) or short_trainer(str(row.get("trainer")))
+            rho = row.get(column)
+            if rho in (None, ""):
+                if row.get(f"level{level}_guard") not in (None, ""):
+                    unreached[criterion] = unreached.get(criterion, 0) + 1
+                continue
+            by_criterion.setdefault(criterion, {})[str(row["fold"])] = float(rho)
+            if row.get("budget") and str(row["budget"]) not in budgets.setdefault(criterion, []):
+                budgets[criterion].append(str(row["budget"]))
+        for criterion in sorted(set(by_criterion) | set(unreached),
+                                key=lambda c: (known.index(c) if c in known else len(known), c)):
+            rhos = list(by_criterion.get(criterion, {}).values())
+            verdict = judge(rhos, lambda r: r >= RHO_BOUND, lambda r: r < RHO_BOUND) if rhos else OPEN
+            why = _why(verdict, len(rhos), f"at least {RHO_BOUND}") if rhos else "no fold reached the level"
+            if unreached.get(criterion):
+                why += f"; {unreached[criterion]} fold(s) did not reach {level}% (validation guard)"
+            out.append(Verdict("(d)" if criterion == STAMP else "(d) control",
+                               f"{criterion}: rank correlation of layer width and share pruned at {level}%", verdict,
+                               len(rhos), _spread_text(rhos, lambda r: f"{r:.2f}") if rhos else "",
+                               ", ".join(budgets.get(criterion, [])), why))
+    if not any(v.claim == "(d)" for v in out):
         out.insert(0, _none("(d)", f"{STAMP} pruning logs"))
     return out
 
@@ -162,6 +179,6 @@ def claims_markdown(verdicts: Sequence[Verdict], title: str, source: Optional[st
     rule = __doc__.split("Rule (", 1)[1]
     return (f"# {title}\n\n{table}\n\n"
             "(a)-(c): Dice of the first model minus the second's, per fold, in Dice points (x 100). (d): Spearman's "
-            "rank correlation, per fold, of a layer's original width and the share of its channels pruned at the "
-            "first level (75% of the channels left).\n\n"
+            "rank correlation, per fold, of a layer's original width and the share of its channels pruned at each "
+            "level (75, 50 and 25% of the channels left).\n\n"
             f"Rule ({' '.join(rule.split()).replace('``', '`')}\n" + (f"\nNumbers: {source}.\n" if source else ""))

@@ -30,9 +30,10 @@ Raw columns (CSV; units in the names; empty = not measured):
 - ``val_dice_mean`` (nnU-Net's ``foreground_mean``) and ``val_dice_<label>`` from ``validation/summary.json``;
   ``test_dice_*`` likewise for the test set when given;
 - ``dice_diff_to_reference``: the row's ``val_dice_mean`` minus the reference's on the same fold;
-- a pruning run's ``channels_left_percent`` (after its last step), ``width_rank_correlation``
-  (``pruning_order.py``) and, per pruning level NN evaluated (``validation_levelNN``), ``levelNN_val_dice_mean`` and
-  ``levelNN_parameters``;
+- a pruning run's ``channels_left_percent`` (after its last step), ``width_rank_correlation`` at the first level and
+  ``levelNN_width_rank_correlation`` at the later ones (``pruning_order.py``), ``levelNN_guard`` for a level its
+  validation guard kept it from reaching (``stopped`` or ``short``; such a level has no Dice), and, per pruning level
+  NN evaluated (``validation_levelNN``), ``levelNN_val_dice_mean`` and ``levelNN_parameters``;
 - ``*_ratio``: reference / model (``ratios.py``);
 - ``pruning_log``, ``widths_plot``: a pruning run's log and its width-trajectory plot;
 - ``device``, ``torch_threads``, ``torch_version``, ``repeats``: where and how it was measured (the same in every
@@ -62,7 +63,8 @@ HEAD_COLUMNS = ["model", "trainer", "plans", "configuration", "fold", "status", 
                 "case", "case_forward_passes", "ratios_within_noise",
                 "epochs", "epoch_time_median_s", "train_time_s",
                 "pruning_time_s", "pruning_time_share"] + list(FIELDS) + ["differs", "val_dice_note"]
-PRUNING_COLUMNS = ["channels_left_percent", "width_rank_correlation"]
+PRUNING_COLUMNS = ["channels_left_percent", "width_rank_correlation", "level50_width_rank_correlation",
+                   "level25_width_rank_correlation", "level75_guard", "level50_guard", "level25_guard"]
 TAIL_COLUMNS = list(RATIOS) + ["pruning_log", "widths_plot", "device", "torch_threads", "ort_threads",
                                "torch_version", "repeats"]
 

@@ -58,7 +58,7 @@ from nnunet_lunet.benchmark.outputs import (TEST_PREDICTIONS, default_output, fi
 from nnunet_lunet.benchmark.plots import plot_dice_vs_params, plot_latency_vs_dice, plot_trajectories, plot_widths
 from nnunet_lunet.benchmark.ratios import add_ratios
 from nnunet_lunet.benchmark.labels import group_name, identify
-from nnunet_lunet.benchmark.pruning_order import width_rank_correlation
+from nnunet_lunet.benchmark.pruning_order import level_guard, width_rank_correlations
 from nnunet_lunet.benchmark.records import (MissingRecord, channels_left_percent, pruning_overhead, read_epoch_times,
                                             read_levels, read_validation_dice)
 from nnunet_lunet.benchmark.report import (SUMMARY_COLUMNS, format_summary_table, format_table, markdown_report,
@@ -146,8 +146,8 @@ def _pruning_records(row: Dict[str, object], folder: str) -> None:
     log = read_log(folder)
     if log is not None:
         try:
-            row.update(channels_left_percent=channels_left_percent(log),
-                       width_rank_correlation=width_rank_correlation(log))
+            row.update(channels_left_percent=channels_left_percent(log), **width_rank_correlations(log),
+                       **level_guard(log))
         except (KeyError, TypeError, ValueError, ZeroDivisionError):
             pass
     for level in read_levels(folder, log):

@@ -21,8 +21,9 @@ from nnunet_lunet.plans.run_names import variant_configuration
 
 
 def needed_configurations(rows: Sequence[Row], configuration: str) -> Dict[str, Row]:
-    """``{configuration name: row}`` for the width rows (the source configuration for the default network)."""
-    return {variant_configuration(configuration, r.suffix): r for r in rows if r.kind == "width"}
+    """``{configuration name: row}`` for the width rows (the source configuration for the default network) and the
+    pruning rows (they train the source configuration: a comparison of pruning rows alone needs it too)."""
+    return {variant_configuration(configuration, r.suffix): r for r in rows if r.kind in ("width", "pruning")}
 
 
 def _batch_size(plans: dict, configuration: str) -> int:

@@ -73,7 +73,9 @@ def _matched(width: int) -> Row:
 PRUNING = {"stamp": ("STAMP", "nnUNetTrainerSTAMP"),
            "random_in_layer": ("random in STAMP's layer", "nnUNetTrainerPruneRandomInLayer"),
            "widest": ("widest layer", "nnUNetTrainerPruneWidest"),
-           "l1_unnormalised": ("L1 unnormalised", "nnUNetTrainerPruneL1Unnormalised")}
+           "l1_unnormalised": ("L1 unnormalised", "nnUNetTrainerPruneL1Unnormalised"),
+           "l1": ("L1", "nnUNetTrainerPruneL1"),
+           "uniform_random": ("uniform random", "nnUNetTrainerPruneRandom")}
 
 
 def _pruning(key: str) -> Row:

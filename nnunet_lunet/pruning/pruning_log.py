@@ -8,7 +8,8 @@ Format (JSON)::
                 "seconds": wall time of the step (scoring + choice + surgery), "layer_widths": {...},
                 "encoder_stage_widths": [mean conv width per encoder stage],
                 "decoder_stage_widths": [mean conv width per decoder stage],
-                "channels": int, "parameters": int,
+                "channels": int, "parameters": int, "asked": channels the schedule asked for (the layers' limits may
+                                                           allow fewer),
                 "pseudo_dice": mean foreground pseudo-Dice of the epoch trained right after the step (null until then)},
                ...],
      "levels": [{"level": 0.75, "epoch": 9, "step": 10, "layer_widths": {...}, "encoder_stage_widths": [...],
@@ -16,14 +17,22 @@ Format (JSON)::
                  "pseudo_dice": mean foreground pseudo-Dice of the last epoch trained at the level,
                  "validation_dice": nnU-Net's foreground mean Dice over the fold's validation cases (null on ranks
                                     other than 0),
-                 "checkpoint": "checkpoint_level75.pth", "validation": "validation_level75"},
-                ...]}
+                 "checkpoint": "checkpoint_level75.pth", "validation": "validation_level75",
+                 "reached": bool, "guard": "ok", "stopped" or "short"},
+                ...],
+     "guard": [{"epoch": 13, "iteration": 15, "pseudo_dice": float, "reference": float, "threshold": float,
+                "action": "retry" or "stop", "back_to_step": int, "undone_steps": [step entries]}, ...]}
 
 Step ``n`` is the network after ``n`` pruning steps; ``export-pruned --step n`` rebuilds it from ``layer_widths``.
 ``iteration`` is the training iteration of ``epoch`` before which the step ran (0: at the epoch's start).
 ``levels`` (gradual schedules only, ``schedule.GradualSchedule``): the network when training at a level ended, after
 ``epoch`` epochs and ``step`` steps; its checkpoint and nnU-Net validation folder (``summary.json``) are in the fold
 folder; ``export-pruned --level 0.75`` rebuilds it.
+``superseded_levels``: level entries of an earlier attempt that a run continued with ``--c`` from an older checkpoint
+recorded again (their validation folders now hold the new attempt's; the entries keep the old numbers).
+``guard`` (gradual schedules with the validation guard, ``trainers.gradual_pruning``): every failed check; ``steps``
+then hold only the network's steps (a rolled-back step is in its event's ``undone_steps``). A level with
+``reached: false`` has no checkpoint, validation or Dice (null).
 ``removed_channels`` are indices into the layer as it was just before the step (JSON only; the CSV has ``seconds``).
 ``pruning_seconds`` sums the steps' ``seconds``: the pruning overhead of the run.
 """

@@ -19,19 +19,26 @@ Gradual schedule (``GradualSchedule``; the ``_budget`` pruning trainers), for a 
 levels l_1 > ... > l_n (fractions of the original prunable channels; default 75%, 50%, 25%):
 
 - Warm-up: the first W = max(1, floor(warmup_fraction x E + 1/2)) epochs train the unpruned net (default 20%).
-- The other E - W epochs form one segment per level: segment k (k = 1..n) is epochs [b_(k-1), b_k) with
-  b_k = W + floor(k (E - W) / n), so segments differ by at most one epoch and the last (the final stretch) is never
-  the shorter one.
-- A segment's first P_k = max(1, floor(prune_fraction x its epochs)) epochs prune (default half), the rest hold the
-  level: training at l_k's widths (STAMP's recovery epochs). Every segment needs at least one epoch of each, hence
-  E >= W + 2n (7 epochs for three levels).
+- Final stretch: the last H = floor(final_hold_fraction x E + 1/2) epochs train at the last level only (default 0),
+  so that pruning ends early enough to leave real training after the last level.
+- The E - W - H epochs in between form one segment per level: segment k (k = 1..n) is epochs [b_(k-1), b_k) with
+  b_k = W + floor(k (E - W - H) / n), so segments differ by at most one epoch and the last is never the shorter one;
+  the last segment runs on to E (it holds the last level through the final stretch).
+- A segment's first P_k = max(1, floor(prune_fraction x (b_k - b_(k-1)))) epochs prune (default half), the rest hold
+  the level: training at l_k's widths (STAMP's recovery epochs). Every segment needs at least one epoch of each, hence
+  E >= W + H + 2n (7 epochs for three levels with no final stretch).
 - Pruning epochs take S_k = min(steps_per_level, P_k x I) steps spread evenly over their P_k x I iterations: step j
   (0-based) runs before training iteration floor(j P_k I / S_k) of the segment (counted from its first epoch).
-  Step j leaves ceil(f C) of the C original channels, f = l_(k-1) - (j + 1) (l_(k-1) - l_k) / S_k (l_0 = 1): a
-  fixed share (l_(k-1) - l_k) / S_k of the original channels per step, up to rounding (default 10 steps per level,
-  2.5% each), and the segment's last step lands on ceil(l_k C).
+  Step j leaves ceil(f C) of the C original channels. With ``step_sizing="original"``,
+  f = l_(k-1) - (j + 1) (l_(k-1) - l_k) / S_k (l_0 = 1): a fixed share of the ORIGINAL channels per step, which is a
+  growing share of what remains as the net shrinks. With ``step_sizing="remaining"``,
+  f = l_(k-1) (l_k / l_(k-1))^((j + 1) / S_k): every step of a level removes the same share of what REMAINS
+  (1 - (l_k / l_(k-1))^(1 / S_k); 2.8%, 4.0% and 6.7% for 10 steps a level through 75, 50, 25%). Either way the
+  segment's last step lands on ceil(l_k C).
 - Level l_k is recorded when its training ends, just before the schedule goes below it: at the start of epoch b_k
   (before that epoch's first step) for k < n, and at the end of training for the last level.
+- ``lr_decay_start()``: the epoch after the last pruning epoch, from which the trainers may decay the learning rate
+  (``trainers.gradual_pruning``).
 - Resuming is exact: a position (epoch, iteration) has a fixed number of steps due (``steps_due``), and a trainer
   takes the steps due that it has not taken, so a run continued from a checkpoint of epoch e takes the steps the
   uninterrupted run takes from epoch e on. The layout depends on E and I only (not on the data or the widths).
@@ -52,6 +59,7 @@ from nnunet_lunet.pruning.layer_widths import LayerWidths, count_channels, count
 from nnunet_lunet.pruning.network import count_parameters_for_widths
 
 TARGET_KINDS = ("channels", "parameters")
+STEP_SIZINGS = ("original", "remaining")
 
 
 @dataclass(frozen=True)
@@ -198,6 +206,8 @@ class GradualSchedule:
     warmup_fraction: float = 0.2
     prune_fraction: float = 0.5
     steps_per_level: int = 10
+    final_hold_fraction: float = 0.0
+    step_sizing: str = "original"
 
     def __post_init__(self):
         object.__setattr__(self, "levels", tuple(float(level) for level in self.levels))
@@ -212,25 +222,48 @@ class GradualSchedule:
             raise ValueError(f"warmup_fraction must be in [0, 1), got {self.warmup_fraction!r}")
         if not 0 < self.prune_fraction < 1:
             raise ValueError(f"prune_fraction must be in (0, 1), got {self.prune_fraction!r}")
-        needed = self.warmup_epochs + 2 * len(self.levels)
+        if not 0 <= self.final_hold_fraction < 1:
+            raise ValueError(f"final_hold_fraction must be in [0, 1), got {self.final_hold_fraction!r}")
+        if self.step_sizing not in STEP_SIZINGS:
+            raise ValueError(f"step_sizing must be one of {STEP_SIZINGS}, got {self.step_sizing!r}")
+        needed = self.warmup_epochs + self.final_hold_epochs + 2 * len(self.levels)
         if self.epochs < needed:
+            hold = f", {self.final_hold_epochs} of final stretch" if self.final_hold_epochs else ""
             raise ValueError(f"a gradual schedule through {len(self.levels)} levels needs at least {needed} epochs "
-                             f"({self.warmup_epochs} of warm-up, then per level one that prunes and one that holds "
-                             f"it); this run has {self.epochs}: train more epochs (NNUNET_LUNET_EPOCHS)")
+                             f"({self.warmup_epochs} of warm-up{hold}, then per level one that prunes and one that "
+                             f"holds it); this run has {self.epochs}: train more epochs (NNUNET_LUNET_EPOCHS)")
 
     @property
     def warmup_epochs(self) -> int:
         return max(1, round_half_up(self.warmup_fraction * self.epochs))
 
+    @property
+    def final_hold_epochs(self) -> int:
+        return round_half_up(self.final_hold_fraction * self.epochs)
+
+    def _bounds_before_final_stretch(self) -> List[int]:
+        w, n = self.warmup_epochs, len(self.levels)
+        return [w + (k * (self.epochs - w - self.final_hold_epochs)) // n for k in range(n + 1)]
+
     def segment_bounds(self) -> List[int]:
         """``[b_0, ..., b_n]``: level k's segment is epochs ``[b_(k-1), b_k)``; b_0 ends the warm-up, b_n = epochs."""
-        w, n = self.warmup_epochs, len(self.levels)
-        return [w + (k * (self.epochs - w)) // n for k in range(n + 1)]
+        return self._bounds_before_final_stretch()[:-1] + [self.epochs]
 
     def pruning_epochs(self, level_index: int) -> int:
         """P_k: how many of the (0-based) level's segment epochs prune; the others hold the level."""
-        bounds = self.segment_bounds()
+        bounds = self._bounds_before_final_stretch()
         return max(1, math.floor(self.prune_fraction * (bounds[level_index + 1] - bounds[level_index])))
+
+    def lr_decay_start(self) -> int:
+        """The epoch after the last pruning epoch."""
+        return self.segment_bounds()[-2] + self.pruning_epochs(len(self.levels) - 1)
+
+    def _fraction(self, previous: float, level: float, j: int, n_steps: int) -> float:
+        if j == n_steps - 1:
+            return level
+        if self.step_sizing == "remaining":
+            return previous * (level / previous) ** ((j + 1) / n_steps)
+        return previous - (j + 1) * (previous - level) / n_steps
 
     def steps(self) -> List[GradualStep]:
         """Every pruning step of the run, in order."""
@@ -240,9 +273,8 @@ class GradualSchedule:
             n_steps = min(self.steps_per_level, span)
             for j in range(n_steps):
                 at = bounds[k] * self.iterations_per_epoch + (j * span) // n_steps
-                fraction = previous - (j + 1) * (previous - level) / n_steps
                 out.append(GradualStep(len(out), k, at // self.iterations_per_epoch, at % self.iterations_per_epoch,
-                                       level if j == n_steps - 1 else fraction))
+                                       self._fraction(previous, level, j, n_steps)))
             previous = level
         return out
 

@@ -21,8 +21,8 @@ export PYTHONUNBUFFERED=1
 COMPARE=(nnunet-lunet compare -d 4 -c 3d_fullres --preset paper --batch-size 2 --epochs 20 --iterations 25
          --val-iterations 5 --disable-tta -device cpu --lanes 2 --c)
 "${COMPARE[@]}" -f 0 1 2 --rows default lunet16 unet_as_lunet16 lunet8 unet_as_lunet8 -o "$HERE/claims_ab"
-"${COMPARE[@]}" -f 0 --rows default stamp random_in_layer widest l1_unnormalised stamp75_retrained stamp50_retrained \
-  stamp25_retrained -o "$HERE/pruning_fold0"
+"${COMPARE[@]}" -f 0 --rows default stamp random_in_layer widest l1_unnormalised l1 uniform_random stamp75_retrained \
+  stamp50_retrained stamp25_retrained -o "$HERE/pruning_fold0"
 WIDTHS=(default lunet32 lunet16 lunet8 lunet4 scaled75 scaled50 scaled25 unet_as_lunet16 unet_as_lunet8)
 "${COMPARE[@]}" -f 0 --rows "${WIDTHS[@]}" -o "$HERE/widths_fold0"
 "${COMPARE[@]}" -f 0 1 2 --rows "${WIDTHS[@]}" -o "$HERE/widths_3folds"

@@ -5,8 +5,10 @@ Rules every criterion follows:
 - ``select(net, n_channels, scores, generator)`` returns a decision ``{layer name: sorted channel indices to remove}``
   (current indices, layers in forward order, only layers that lose channels) holding ``n_channels`` distinct channels,
   or fewer when fewer can be removed.
-- No layer goes below 1 channel: channels are picked one at a time against the widths left after the earlier picks,
-  and a layer with one channel left is skipped. If nothing can be pruned the decision is ``{}``.
+- No layer goes below 1 channel, nor loses more than its limit: ``limits`` (``{layer name: most channels the step may
+  take from it}``, ``layer_limits.step_limits``: the schedule's cap on one step's share of a layer and its minimum
+  width) bound every layer. Channels are picked one at a time against what the earlier picks left, and a layer at its
+  limit is skipped. If nothing can be pruned the decision is ``{}``.
 - Randomness comes only from ``generator`` (a CPU ``torch.Generator``; default: torch's global one). Under DDP the
   trainer still broadcasts rank 0's decision (``distributed.broadcast_decision``).
 - Scores, where a criterion uses them, are ``{layer name: tensor[C]}`` for every prunable layer at its current width
@@ -28,15 +30,22 @@ Scores = Mapping[str, torch.Tensor]
 class ChannelPool:
     """The channels of each layer still available while a decision is being built."""
 
-    def __init__(self, widths: Mapping[str, int]):
+    def __init__(self, widths: Mapping[str, int], limits: Optional[Mapping[str, int]] = None):
         self.widths = dict(widths)
+        limits = limits or {}
+        self.limits = {name: max(0, min(width - 1, limits.get(name, width - 1))) for name, width in self.widths.items()}
         self.removed: Dict[str, set] = {name: set() for name in self.widths}
+
+    def copy(self) -> "ChannelPool":
+        pool = ChannelPool(self.widths, self.limits)
+        pool.removed = {name: set(removed) for name, removed in self.removed.items()}
+        return pool
 
     def remaining(self, name: str) -> int:
         return self.widths[name] - len(self.removed[name])
 
     def can_remove_from(self, name: str) -> bool:
-        return self.remaining(name) > 1
+        return len(self.removed[name]) < self.limits[name]
 
     def eligible_layers(self) -> List[str]:
         """Layers that can still lose a channel, in forward order."""
@@ -47,7 +56,8 @@ class ChannelPool:
         return [i for i in range(self.widths[name]) if i not in self.removed[name]]
 
     def remove(self, name: str, index: int) -> None:
-        assert self.can_remove_from(name), f"{name} has {self.remaining(name)} channel left; it cannot lose another"
+        assert self.can_remove_from(name), (f"{name} has lost {len(self.removed[name])} channels, its limit this step "
+                                            f"({self.remaining(name)} left); it cannot lose another")
         assert index not in self.removed[name], f"channel {index} of {name} was already picked"
         self.removed[name].add(index)
 
@@ -122,15 +132,17 @@ class Criterion(ABC):
         n_channels: int,
         scores: Optional[Scores] = None,
         generator: Optional[torch.Generator] = None,
+        limits: Optional[Mapping[str, int]] = None,
     ) -> Decision:
-        """``{layer name: channel indices to remove}`` holding ``n_channels`` channels (fewer if fewer can go)."""
+        """``{layer name: channel indices to remove}`` holding ``n_channels`` channels (fewer if fewer can go);
+        ``limits``: the most each layer may lose (default: all but one channel)."""
         if n_channels < 0:
             raise ValueError(f"n_channels must be >= 0, got {n_channels}")
         widths = current_widths(net)
         if self.needs_activations:
             check_scores(scores, widths, self.name)
             scores = {name: scores[name] for name in widths}
-        pool = ChannelPool(widths)
+        pool = ChannelPool(widths, limits)
         if n_channels > 0:
             self._pick(net, pool, n_channels, scores, generator if generator is not None else torch.default_generator)
         return pool.decision()

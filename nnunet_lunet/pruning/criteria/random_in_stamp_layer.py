@@ -1,8 +1,10 @@
-"""``random_in_stamp_layer``: the layer STAMP would prune, but a random channel in it.
+"""``random_in_stamp_layer``: the layers STAMP would prune, but a random channel in each.
 
-Separates STAMP's choice of layer from its choice of channel. Each pick: STAMP's next choice is the lowest normalised
-score among channels not yet picked in layers that can still lose one; a uniformly random available channel of that
-channel's layer is removed.
+Separates STAMP's choice of layer from its choice of channel. For a step of n channels, STAMP's own decision on the
+same scores (and the same limits) gives how many channels each layer loses; each layer then loses that many
+uniformly random channels of its own. So a step's per-layer counts equal STAMP's, and only the channels differ.
+(Taking "the layer of STAMP's next channel not yet removed" one pick at a time does not follow STAMP: a random
+removal rarely hits that channel, so the same layer is taken again and again.)
 """
 
 from typing import Optional
@@ -10,8 +12,8 @@ from typing import Optional
 import torch
 from torch import nn
 
-from nnunet_lunet.pruning.criteria.base import ChannelPool, Criterion, Scores, global_order
-from nnunet_lunet.pruning.criteria.stamp import normalised_scores
+from nnunet_lunet.pruning.criteria.base import ChannelPool, Criterion, Scores
+from nnunet_lunet.pruning.criteria.stamp import StampCriterion
 
 
 class RandomInStampLayerCriterion(Criterion):
@@ -21,11 +23,8 @@ class RandomInStampLayerCriterion(Criterion):
     def _pick(
         self, net: nn.Module, pool: ChannelPool, n: int, scores: Optional[Scores], generator: torch.Generator
     ) -> None:
-        order = global_order(normalised_scores(scores), generator)
-        for _ in range(n):
-            layer = next(
-                (name for name, i in order if pool.can_remove_from(name) and i not in pool.removed[name]), None
-            )
-            if layer is None:
-                return
-            pool.remove_random(layer, generator)
+        stamp = pool.copy()
+        StampCriterion()._pick(net, stamp, n, scores, generator)
+        for name, removed in stamp.decision().items():
+            for _ in removed:
+                pool.remove_random(name, generator)
