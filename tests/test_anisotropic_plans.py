@@ -157,3 +157,15 @@ def test_plan_names_the_preprocessed_configurations_when_one_is_not(anisotropic_
     run(args + ["-c", "2d"], env)
     with open(folder / "nnUNetPlans_lunet.json") as f:
         assert set(json.load(f)["configurations"]) == {"2d", "3d_fullres", "2d_lunet8"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--spacing", 6, 1.25], "invalid spacing (6.0, 1.25): give one positive voxel size per axis"),
+    (["--spacing", 6, 0, 1], "invalid spacing"),
+    (["--labels", 5], "invalid number of labels 5: give 2 to 4"),
+])
+def test_make_dataset_refuses_bad_spacing_and_labels(tmp_path, nnunet_env, args, message):
+    env = dict(nnunet_env, nnUNet_raw=str(tmp_path))
+    assert_refused(run(["nnunet-lunet", "make-dataset", "--id", 992, "--cases", 2, "--shape", 8, 8, 8] + args, env,
+                       check=False), message)
+    assert os.listdir(tmp_path) == []  # nothing written

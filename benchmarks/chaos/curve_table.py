@@ -3,13 +3,18 @@ loss, nnU-Net's pseudo-Dice of each label (from the epoch's validation iteration
 foreground mean, and nnU-Net's moving average of that mean (``ema = 0.9 ema + 0.1 mean``, what it picks
 ``checkpoint_best`` by).
 
-Writes ``curve.csv`` and ``curve.md`` into the output folder; reads the log only. Usage:
+Writes ``curve.csv`` and ``curve.md`` into the output folder; reads the log only. With ``--whole-case``, also
+``whole_case.csv`` and ``whole_case.md``: the Dice of each label on the fold's whole validation cases at saved
+checkpoints, from the ``epochsNNN_summary.json`` files (nnU-Net's ``nnUNetv2_evaluate_folder`` summaries of the
+checkpoint after NNN epochs) in that folder, each row linked to its summary. Usage:
 
     python curve_table.py training_log.txt --iterations 25 --batch-size 2 -o curve_2d_fold0 \
-        --labels liver right_kidney left_kidney spleen
+        --labels liver right_kidney left_kidney spleen [--whole-case curve_2d_fold0/whole_case]
 """
 import argparse
 import csv
+import glob
+import json
 import os
 import re
 import sys
@@ -47,6 +52,30 @@ def with_means(rows: List[Dict[str, object]]) -> List[Dict[str, object]]:
     return rows
 
 
+def write_whole_case(folder: str, output: str, labels: List[str], iterations: int) -> int:
+    """``whole_case.csv`` / ``.md`` from the summaries in ``folder``; returns how many checkpoints it holds."""
+    rows = []
+    for path in sorted(glob.glob(os.path.join(folder, "epochs*_summary.json"))):
+        epochs = int(re.search(r"epochs(\d+)_summary", path).group(1))
+        with open(path) as f:
+            summary = json.load(f)
+        dice = [summary["mean"][str(k)]["Dice"] for k in range(1, len(labels) + 1)]
+        rows.append((epochs, epochs * iterations, dice, summary["foreground_mean"]["Dice"],
+                     os.path.relpath(path, output)))
+    header = ["epochs", "steps"] + labels + ["mean"]
+    with open(os.path.join(output, "whole_case.csv"), "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows([[e, n] + [f"{d:.4f}" for d in dice] + [f"{mean:.4f}"] for e, n, dice, mean, _ in rows])
+    with open(os.path.join(output, "whole_case.md"), "w") as f:
+        f.write("Dice on the fold's whole validation cases (no mirroring) at saved checkpoints, each linked to its "
+                "nnU-Net summary\n\n")
+        f.write("| " + " | ".join(header) + " |\n|" + "---|" * len(header) + "\n")
+        for e, n, dice, mean, link in rows:
+            f.write(f"| {e} | {n} | " + " | ".join(f"{d:.3f}" for d in dice) + f" | [{mean:.3f}]({link}) |\n")
+    return len(rows)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("log")
@@ -54,6 +83,7 @@ def main() -> int:
     p.add_argument("--batch-size", type=int, required=True)
     p.add_argument("--labels", nargs="+", required=True, help="foreground label names, in the log's order")
     p.add_argument("-o", "--output", required=True)
+    p.add_argument("--whole-case", default=None, help="folder of epochsNNN_summary.json files")
     args = p.parse_args()
     rows = with_means(read_curve(args.log))
     if not rows:
@@ -75,6 +105,9 @@ def main() -> int:
         for row in table:
             f.write("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row) + " |\n")
     print(f"{len(rows)} epochs -> {args.output}/curve.csv, curve.md")
+    if args.whole_case:
+        n = write_whole_case(args.whole_case, args.output, args.labels, args.iterations)
+        print(f"{n} checkpoints -> {args.output}/whole_case.csv, whole_case.md")
     return 0
 
 
