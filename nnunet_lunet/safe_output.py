@@ -327,8 +327,18 @@ def new_staging_folder(target: str, command: str) -> str:
     token = new_token()
     staging = os.path.join(parent, f".{name}.{_PARTIAL}-{token}")
     os.mkdir(staging)
-    write_marker(staging, command, complete=False, outputs=[], token=token)
+    try:
+        write_marker(staging, command, complete=False, outputs=[], token=token)
+    except BaseException:  # an interrupt too: a staging folder without its marker would never be recognised as ours
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return staging
+
+
+def finish_staging(staging: str, command: str) -> None:
+    """Mark a filled staging folder complete: its marker records every name in it and keeps its token."""
+    token = read_marker(staging)["token"]
+    write_marker(staging, command, complete=True, outputs=[n for n in os.listdir(staging) if n != MARKER], token=token)
 
 
 def _backup_name(target: str) -> Optional[str]:
@@ -380,12 +390,11 @@ def staged_folder(target: str, command: str, overwrite: bool, flag: str = "-o") 
     refuse_link(target, flag)
     recover(target, command)
     check_replaceable(target, command, overwrite, flag)
-    staging = new_staging_folder(target, command)
+    staging = None
     try:
+        staging = new_staging_folder(target, command)
         yield staging
-        token = read_marker(staging)["token"]
-        write_marker(staging, command, complete=True, outputs=[n for n in os.listdir(staging) if n != MARKER],
-                     token=token)
+        finish_staging(staging, command)
         check_replaceable(target, command, overwrite, flag)  # the target may have changed while the block ran
         replace_folder(staging, target)  # once it is renamed, nothing is left at the staging path to remove
         staging = None

@@ -239,7 +239,7 @@ def test_claim_d_verdicts(rhos, verdict):
     stamp, widest, l1 = claim_d(rows, C)
     assert (stamp.claim, stamp.verdict, stamp.n) == ("(d)", verdict, len(rhos))
     assert (widest.claim, widest.verdict) == ("(d) control", HOLDS)
-    assert (l1.claim, l1.verdict, l1.comparison.split(":")[0]) == ("(d) control", FAILS, "PruneL1")
+    assert (l1.claim, l1.verdict, l1.comparison.split(":")[0]) == ("(d) control", FAILS, "L1")
 
 
 def test_claims_without_their_models_are_not_resolved():
@@ -360,9 +360,9 @@ def test_claim_d_at_every_level_counts_the_folds_the_guard_stopped():
     verdicts = claim_d(rows, C)
     assert [(v.claim, v.comparison.split(":")[0], v.comparison.rsplit(" ", 1)[1], v.verdict, v.n)
             for v in verdicts] == [
-        ("(d)", "STAMP", "75%", HOLDS, 3), ("(d) control", "PruneRandom", "75%", FAILS, 3),
-        ("(d)", "STAMP", "50%", HOLDS, 3), ("(d) control", "PruneRandom", "50%", FAILS, 3),
-        ("(d)", "STAMP", "25%", OPEN, 2), ("(d) control", "PruneRandom", "25%", FAILS, 3)]
+        ("(d)", "STAMP", "75%", HOLDS, 3), ("(d) control", "Uniform random", "75%", FAILS, 3),
+        ("(d)", "STAMP", "50%", HOLDS, 3), ("(d) control", "Uniform random", "50%", FAILS, 3),
+        ("(d)", "STAMP", "25%", OPEN, 2), ("(d) control", "Uniform random", "25%", FAILS, 3)]
     assert "1 fold(s) did not reach 25% (validation guard)" in verdicts[4].why
 
 

@@ -25,7 +25,7 @@ from nnunet_lunet.pruning.network import check_consistent
 from nnunet_lunet.pruning.schedule import channels_at
 from nnunet_lunet.pruning.surgery import minimal_example_input, prune_many
 from nnunet_lunet.pruning.targeted_dropout import TargetedDropout
-from nnunet_lunet.trainers.pruning import nnUNetTrainerSTAMP
+from nnunet_lunet.trainers.pruning_trainers import nnUNetTrainerSTAMP
 from small_unets import one_thread, outputs, zero_channels_hooks  # noqa: F401
 
 CONFIGURATIONS = ("2d", "3d_fullres")

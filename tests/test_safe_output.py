@@ -245,11 +245,11 @@ def test_a_malformed_marker_is_one_error_line_from_the_command(tmp_path):
     """The same refusal through a command (make-dataset, the cheapest that writes a folder as a whole)."""
     from cli_runner import assert_refused, run
 
-    folder = tmp_path / "raw" / "Dataset991_X"
+    folder = tmp_path / "raw" / "Dataset997_X"
     folder.mkdir(parents=True)
     (folder / MARKER).write_text(json.dumps({"package": "nnunet-lunet", "command": "make-dataset", "version": "0",
                                              "complete": True, "outputs": "dataset.json"}))
-    result = run(["nnunet-lunet", "make-dataset", "--id", 991, "--name", "X", "--cases", 2, "--shape", 8, 8,
+    result = run(["nnunet-lunet", "make-dataset", "--id", 997, "--name", "X", "--cases", 2, "--shape", 8, 8,
                   "--overwrite"], dict(os.environ, nnUNet_raw=str(tmp_path / "raw")), check=False)
     assert_refused(result, MARKER, "not a list of file names", "nothing was deleted")
     assert os.listdir(folder) == [MARKER]

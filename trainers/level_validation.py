@@ -21,7 +21,9 @@ from typing import Optional, Union
 import torch.distributed as dist
 from batchgenerators.utilities.file_and_folder_operations import load_json, save_json
 
-from nnunet_lunet.safe_output import new_staging_folder, recover, replace_folder
+from nnunet_lunet.safe_output import MARKER, finish_staging, new_staging_folder, recover, replace_folder
+
+COMMAND = "level-validation"  # the marker's command: what recover and replace may touch beside a level's folder
 
 
 class LevelValidation:
@@ -45,12 +47,13 @@ class LevelValidation:
                                f"copying it to validation/ rather than predicting the cases again")
         if self.local_rank == 0:
             target = os.path.join(self.output_folder, "validation")
-            recover(target)
-            staging = new_staging_folder(target)
-            os.rmdir(staging)
-            shutil.copytree(os.path.join(self.output_folder, level_folder), staging)
+            recover(target, COMMAND)
+            staging = new_staging_folder(target, COMMAND)
+            shutil.copytree(os.path.join(self.output_folder, level_folder), staging, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns(MARKER))
             summary = _move_summary_paths(os.path.join(staging, "summary.json"),
                                           os.path.join(self.output_folder, level_folder), target)
+            finish_staging(staging, COMMAND)
             replace_folder(staging, target)
             for label in summary["mean"]:  # what nnU-Net's validation reports, as it reports it
                 self.logger.log_summary(f"final_val/class_{label}_dice", summary["mean"][label]["Dice"])
@@ -66,8 +69,8 @@ class LevelValidation:
         target = os.path.join(self.output_folder, folder)
         staging = None
         if self.local_rank == 0:
-            recover(target)  # ours: left by a run interrupted while validating this level
-            staging = new_staging_folder(target)
+            recover(target, COMMAND)  # ours: left by a run interrupted while validating this level
+            staging = new_staging_folder(target, COMMAND)
         if self.is_ddp:
             objects = [staging]
             dist.broadcast_object_list(objects, src=0)
@@ -81,10 +84,13 @@ class LevelValidation:
             self.set_deep_supervision_enabled(self.enable_deep_supervision)  # nnU-Net turns it on, whatever it was
         if self.local_rank != 0:
             return None
-        written = os.path.join(staging, "validation")
+        written = os.path.join(staging, "validation")  # nnU-Net validates into <output folder>/validation
         summary = _move_summary_paths(os.path.join(written, "summary.json"), written, target)
-        replace_folder(written, target)
-        os.rmdir(staging)
+        for name in os.listdir(written):
+            os.rename(os.path.join(written, name), os.path.join(staging, name))
+        os.rmdir(written)
+        finish_staging(staging, COMMAND)
+        replace_folder(staging, target)
         return float(summary["foreground_mean"]["Dice"])
 
 
