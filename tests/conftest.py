@@ -119,16 +119,16 @@ def planned_dataset(nnunet_env, suite_root) -> PlannedDataset:
 
 @pytest.fixture(scope="session")
 def anisotropic_dataset(nnunet_env, suite_root) -> PlannedDataset:
-    """Dataset991: 5 generated cases of 8x256x256 voxels at 6x1.25x1.25 mm with four foreground labels (the shape of
+    """Dataset989: 5 generated cases of 8x256x256 voxels at 6x1.25x1.25 mm with four foreground labels (the shape of
     CHAOS abdominal MRI: thick slices, one large and three small structures), planned and preprocessed by the real
     nnU-Net for 2d and 3d_fullres. nnU-Net 2.8.1 plans 3d_fullres with 1x3x3 kernels and in-plane-only pooling
     ([1, 2, 2]) in its first stages, and 2d with seven stages up to 512 channels (test_anisotropic_plans.py checks
     that before relying on it). No model is trained on it: the networks are too large for the suite's CPU budget."""
-    dataset = PlannedDataset(991, "Dataset991_LUnetAnisotropic", nnunet_env)
+    dataset = PlannedDataset(989, "Dataset989_LUnetAnisotropic", nnunet_env)
     once(suite_root, "anisotropic_dataset", lambda: (
-        run(["nnunet-lunet", "make-dataset", "--id", 991, "--name", "LUnetAnisotropic", "--cases", 5, "--shape", 8,
+        run(["nnunet-lunet", "make-dataset", "--id", 989, "--name", "LUnetAnisotropic", "--cases", 5, "--shape", 8,
              256, 256, "--spacing", 6, 1.25, 1.25, "--labels", 4, "--overwrite"], nnunet_env),
-        run(["nnUNetv2_plan_and_preprocess", "-d", 991, "-c", "2d", "3d_fullres", "-np", 1, 1, "-npfp", 1],
+        run(["nnUNetv2_plan_and_preprocess", "-d", 989, "-c", "2d", "3d_fullres", "-np", 1, 1, "-npfp", 1],
             nnunet_env)))
     return dataset
 
