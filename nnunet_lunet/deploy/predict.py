@@ -35,6 +35,7 @@ import contextlib
 import os
 import sys
 from dataclasses import dataclass
+from functools import partial
 from typing import Optional, Sequence
 
 from nnunet_lunet.deploy.graph_runtimes import GRAPH_RUNTIMES, graph_runner, require_graph_file, require_runtime
@@ -208,8 +209,7 @@ def check_tile_parity(request: PredictRequest, record: ExportRecord):
     if request.runtime in ("onnxruntime", "openvino"):
         float32 = graph_runner(onnx_path, request.runtime, request.threads)
     else:  # bf16 and INT8 are not the float32 computation: check the graph they come from, and their shape
-        session = ort_session(onnx_path, threads=request.threads)
-        float32 = lambda x: run_session(session, x)  # noqa: E731
+        float32 = partial(run_session, ort_session(onnx_path, threads=request.threads))
         shape = graph_runner(onnx_path, request.runtime, request.threads)(patch).shape
         if shape != (1, record.output_channels, *tile):
             raise LUnetError(f"--runtime {request.runtime} returned logits of shape {shape} for a {tile_text(tile)} "
