@@ -182,3 +182,26 @@ def test_the_learning_rate_holds_through_pruning_then_decays():
         rates.append(optimizer.param_groups[0]["lr"])
     assert rates[:15] == [1e-3] * 15  # the initial rate through the last pruning epoch (13) and epoch 14
     assert rates[15:] == pytest.approx([1e-3 * (1 - k / 6) ** 0.9 for k in range(1, 6)])
+
+
+def test_a_net_behind_the_schedule_catches_up_over_the_levels_steps_left():
+    # 20 x 25, 8 steps a level sized by what remains, 1632 channels (the Hippocampus preset's net).
+    schedule = GradualSchedule(epochs=20, iterations_per_epoch=25, warmup_fraction=0.15, prune_fraction=0.75,
+                               steps_per_level=8, final_hold_fraction=0.25, step_sizing="remaining")
+    c, steps = 1632, schedule.steps()
+    targets = [channels_at(s.fraction, c) for s in steps]
+    own = [b - a for b, a in zip([c] + targets[:-1], targets)]
+    # on schedule: every step takes exactly its own channels
+    assert [schedule.channels_to_remove(i, ([c] + targets)[i], c) for i in range(len(steps))] == own
+    # step 17 (the 25% level's second) rolled back: step 18 is 67 channels behind, shared over the level's 6 steps
+    # left (12 each) on top of its own, not all taken at once
+    i = 18
+    behind = targets[16] - targets[17]
+    assert behind > 50
+    n = schedule.channels_to_remove(i, targets[16], c)
+    assert n == own[i] + -(-behind // 6) and n < own[i] + behind
+    # far behind: at most twice the step's own channels, so the level's last step may leave it short
+    assert schedule.channels_to_remove(i, targets[8], c) == 2 * own[i]
+    assert schedule.channels_to_remove(23, targets[16], c) == 2 * own[23]
+    # ahead of the schedule (a net already below the step's target): nothing
+    assert schedule.channels_to_remove(i, targets[i] - 5, c) == 0

@@ -24,7 +24,8 @@ pseudo-Dice (mean foreground Dice of the argmax over whole batches, as in nnU-Ne
 check sees the same patches. The check before a level's first step sets the level's reference. A check below
 ``pruning_guard_fraction`` x the reference fails: the network, the optimizer state and the targeted dropout go back
 to the last good state (the last passing check; kept in memory and in the checkpoint) and the failed step is taken
-again with half its channels in place of the schedule's next step (whose channels the later steps then take), up to
+again with half its channels in place of the schedule's next step (the level's later steps catch up, each at most
+twice its own size: ``GradualSchedule.channels_to_remove``), up to
 ``pruning_guard_retries`` times in a row; a check that fails with no retry left, or at a level's record, rolls back
 and stops pruning: the run ends at the last good state. A level the network did not reach (stopped, or short after a
 retry) is recorded with ``"reached": false``, its ``guard`` (``"stopped"`` or ``"short"``) and no checkpoint,
@@ -165,7 +166,8 @@ class GradualPruning(LevelValidation):
             if self.pruning_guard and not self.guard_check(iteration, starts_level):
                 continue  # rolled back (and retried smaller, or stopped): the schedule's later steps catch up
             current = count_channels(read_layer_widths(self._plain_network()))
-            self.prune_step(current - channels_at(step.fraction, self.pruning_log["original_channels"]), iteration)
+            n = self.pruning_schedule.channels_to_remove(step.index, current, self.pruning_log["original_channels"])
+            self.prune_step(n, iteration)
 
     def record_due_levels(self) -> None:
         """Record every level whose training has ended by now (``current_epoch`` epochs trained) and that the log

@@ -35,6 +35,9 @@ levels l_1 > ... > l_n (fractions of the original prunable channels; default 75%
   f = l_(k-1) (l_k / l_(k-1))^((j + 1) / S_k): every step of a level removes the same share of what REMAINS
   (1 - (l_k / l_(k-1))^(1 / S_k); 2.8%, 4.0% and 6.7% for 10 steps a level through 75, 50, 25%). Either way the
   segment's last step lands on ceil(l_k C).
+- Catching up (``channels_to_remove``): a net behind the schedule (a rolled-back step's channels not taken) spreads
+  the arrears over the level's steps left, each step taking at most twice its own channels, so no single step
+  takes what several rolled-back steps left (a level the net cannot reach that way is recorded as short).
 - Level l_k is recorded when its training ends, just before the schedule goes below it: at the start of epoch b_k
   (before that epoch's first step) for k < n, and at the end of training for the last level.
 - ``lr_decay_start()``: the epoch after the last pruning epoch, from which the trainers may decay the learning rate
@@ -277,6 +280,20 @@ class GradualSchedule:
                                        self._fraction(previous, level, j, n_steps)))
             previous = level
         return out
+
+    def channels_to_remove(self, index: int, current_channels: int, original_channels: int) -> int:
+        """How many channels step ``index`` removes from a net of ``current_channels``: the schedule's own step plus
+        an even share, over the level's steps left (this one included), of what the net is behind the schedule (a
+        rolled-back step's channels), at most twice the schedule's step and never below the step's target."""
+        steps = self.steps()
+        step = steps[index]
+        before = channels_at(steps[index - 1].fraction if index else 1.0, original_channels)
+        own = before - channels_at(step.fraction, original_channels)
+        left = sum(1 for s in steps[index:] if s.level_index == step.level_index)
+        behind = max(0, current_channels - before)
+        n = min(own + math.ceil(behind / left), 2 * own,
+                current_channels - channels_at(step.fraction, original_channels))
+        return max(0, n)
 
     def steps_due(self, epoch: int, iteration: int) -> int:
         """How many steps have run before training iteration ``iteration`` of ``epoch`` (that one's steps included)."""
