@@ -378,3 +378,29 @@ def test_width_rank_correlation_of_a_level_the_run_did_not_reach_is_none():
                                             "level50_width_rank_correlation": None,
                                             "level25_width_rank_correlation": None}
     assert level_guard(log) == {"level50_guard": "stopped"}
+
+
+def test_each_labels_dice_is_spread_over_the_folds_and_named_in_the_table():
+    from nnunet_lunet.benchmark.report import format_summary_table, summary_columns
+
+    rows = (_rows(C, [0.80, 0.82, 0.81], parameters=1000, reference=True)
+            + _rows(C + "_lunet16", [0.70, 0.75, 0.72], parameters=30))
+    for row, (liver, kidney) in zip(rows, [(0.9, 0.7), (0.92, 0.72), (0.91, 0.71), (0.85, 0.4), (0.8, 0.6),
+                                           (0.88, 0.5)]):
+        row.update(val_dice_1=liver, val_dice_2=kidney, val_dice_note="")
+    summary = {r["label"]: r for r in summary_rows(aggregate(rows, C))}
+    lunet = summary["LUnet16"]
+    assert [lunet[f"val_dice_2_{s}"] for s in ("median", "min", "max")] == pytest.approx([0.5, 0.4, 0.6])
+    assert [lunet[f"val_dice_1_{s}"] for s in ("median", "min", "max")] == pytest.approx([0.85, 0.8, 0.88])
+    assert "val_dice_note_median" not in lunet
+    columns = summary_columns(list(summary.values()))
+    assert columns[-6:] == [f"val_dice_{k}_{s}" for k in ("1", "2") for s in ("median", "min", "max")]
+    table = format_summary_table(list(summary.values()), {"1": "liver", "2": "kidney"})
+    header = table.splitlines()[0]
+    assert "Dice liver" in header and "Dice kidney" in header
+    assert "0.500 [0.400, 0.600]" in table.splitlines()[-1]
+    # one label: no per-label columns (the mean is that label's Dice)
+    for row in rows:
+        del row["val_dice_2"]
+    one = summary_rows(aggregate(rows, C))
+    assert "Dice liver" not in format_summary_table(one, {"1": "liver"})

@@ -9,7 +9,9 @@ Rules:
   its last step left, rounded).
 - Per point and numeric column, over the folds that have a value: ``Spread`` = n, median, min, max
   (``statistics.median``: the middle value, or the mean of the two middle ones). Columns: validation Dice (nnU-Net's
-  ``foreground_mean``), parameters, MACs per patch, the latencies' per-fold medians, the epoch time.
+  ``foreground_mean``), the Dice of each label (``val_dice_<label>``, from nnU-Net's final validation; a pruning
+  level's evaluation gives the mean only), parameters, MACs per patch, the latencies' per-fold medians, the epoch
+  time.
 - **Paired differences** to a point ``b``: for each fold both have, ``Dice(a) - Dice(b)`` on that fold; their Spread
   (n = the folds both have). The reference of the table is the reference row's model at its final validation.
 - Failed rows count with whatever numbers they have (a row that failed in timing still has its Dice).
@@ -25,6 +27,7 @@ from nnunet_lunet.benchmark.labels import FAMILY_ORDER, Identity, disambiguate, 
 
 DICE = "val_dice_mean"
 LEVEL_DICE = re.compile(r"level(\d+)_val_dice_mean")
+LABEL_DICE = re.compile(r"val_dice_(?!mean$|note$)(.+)")
 SPREAD_COLUMNS = ("parameters", "macs_per_patch", "latency_patch_median_ms", "latency_case_median_s",
                   "epoch_time_median_s")
 
@@ -87,8 +90,15 @@ def _row_points(row: Dict[str, object]):
         return [(lv, True, _number(row[f"level{lv}_val_dice_mean"]),
                  {"parameters": _number(row.get(f"level{lv}_parameters"))}) for lv in levels]
     left = _number(row.get("channels_left_percent"))
+    labels = {k: _number(v) for k, v in row.items() if LABEL_DICE.fullmatch(k)}
     return [(round(left) if left is not None else None, False, _number(row.get(DICE)),
-             {c: _number(row.get(c)) for c in SPREAD_COLUMNS})]
+             {**{c: _number(row.get(c)) for c in SPREAD_COLUMNS}, **labels})]
+
+
+def label_columns(points: Sequence["Point"]) -> List[str]:
+    """The ``val_dice_<label>`` columns any point has, in label order ('2' before '10')."""
+    keys = {c for p in points for c in p.values if LABEL_DICE.fullmatch(c)}
+    return sorted(keys, key=lambda k: (len(k), k))
 
 
 def aggregate(rows: Sequence[Dict[str, object]], base: str) -> List[Point]:
@@ -148,7 +158,7 @@ def summary_rows(points: Sequence[Point]) -> List[Dict[str, object]]:
             **_spread_cells("val_dice", p.spread_of(DICE)),
             "diff_to_reference_n": diff and diff.n, **_spread_cells("diff_to_reference", diff),
             "budget": " ".join(p.budgets)}
-        for column in SPREAD_COLUMNS:
+        for column in list(SPREAD_COLUMNS) + label_columns(points):
             row.update(_spread_cells(column, p.spread_of(column)))
         out.append(row)
     return out

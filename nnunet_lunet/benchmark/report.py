@@ -207,6 +207,14 @@ SUMMARY_COLUMNS = (["label", "family", "model", "level", "reference", "n", "fold
                    + [f"{c}_{s}" for c in SPREAD_COLUMNS for s in ("median", "min", "max")])
 
 
+def summary_columns(summary: Sequence[Dict[str, object]]) -> List[str]:
+    """``SUMMARY_COLUMNS`` then the per-label Dice spreads present (``val_dice_<label>_{median,min,max}``)."""
+    labels = sorted({k[:-len("_median")] for r in summary for k in r
+                     if k.startswith("val_dice_") and k.endswith("_median") and k != "val_dice_median"},
+                    key=lambda k: (len(k), k))
+    return list(SUMMARY_COLUMNS) + [f"{c}_{s}" for c in labels for s in ("median", "min", "max")]
+
+
 def _range(row: Dict[str, object], prefix: str, fmt: Callable[[float], str]) -> str:
     """``median [min, max]`` of a summary row's ``<prefix>_*`` cells; just the median when all three agree."""
     values = [row.get(f"{prefix}_{s}") for s in ("median", "min", "max")]
@@ -221,12 +229,17 @@ def signed_points(dice_difference: float) -> str:
     return f"{round(100 * dice_difference, 1) + 0.0:+.1f}"
 
 
-def format_summary_table(summary: Sequence[Dict[str, object]]) -> str:
-    """The aggregated table: one line per model (and pruning level), medians [min, max] over the folds."""
+def format_summary_table(summary: Sequence[Dict[str, object]], label_names: Optional[Dict[str, str]] = None) -> str:
+    """The aggregated table: one line per model (and pruning level), medians [min, max] over the folds; a column per
+    label (named by ``label_names``, nnU-Net's label values as keys) where there is more than one label."""
+    label_names = label_names or {}
+    labels = [c[len("val_dice_"):-len("_median")] for c in summary_columns(summary)[len(SUMMARY_COLUMNS)::3]]
+    labels = labels if len(labels) > 1 else []
     shown = [{
         "model": str(r["label"]) + (" (reference)" if r.get("reference") == "yes" else ""),
         "family": r["family"], "n": r["n"], "folds": r["folds"],
         "val Dice": _range(r, "val_dice", lambda v: f"{v:.4f}"),
+        **{f"Dice {label_names.get(k, k)}": _range(r, f"val_dice_{k}", lambda v: f"{v:.3f}") for k in labels},
         "diff to ref. (points)": ((_range(r, "diff_to_reference", signed_points)
                                   + f" (n={r['diff_to_reference_n']})") if r.get("diff_to_reference_n") else ""),
         "params": _range(r, "parameters", human), "MACs/patch": _range(r, "macs_per_patch", human),

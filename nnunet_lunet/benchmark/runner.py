@@ -61,7 +61,7 @@ from nnunet_lunet.benchmark.labels import group_name, identify
 from nnunet_lunet.benchmark.pruning_order import level_guard, width_rank_correlations
 from nnunet_lunet.benchmark.records import (MissingRecord, channels_left_percent, pruning_overhead, read_epoch_times,
                                             read_levels, read_validation_dice)
-from nnunet_lunet.benchmark.report import (SUMMARY_COLUMNS, format_summary_table, format_table, markdown_report,
+from nnunet_lunet.benchmark.report import (format_summary_table, format_table, markdown_report, summary_columns,
                                            write_csv)
 from nnunet_lunet.benchmark.test_set import check_test_cases, check_test_folders, predict_and_evaluate
 from nnunet_lunet.benchmark.timers import forward_passes, row_timers, timing_columns
@@ -361,7 +361,7 @@ def run_benchmark(dataset: str, configuration: str, selection: ModelSelection = 
     derived = _derive(rows, ref, environment, settings.options.repeats)
     notes = _notes(rows, ref, configuration, settings) + derived + [
         f"measuring took {time.perf_counter() - started:.0f} s (wall time)"]
-    table = format_table(rows, {k: v for row in rows for k, v in row.get("label_names", {}).items()})
+    table = format_table(rows, _label_names(rows))
     paths = _write_outputs(rows, table, notes, environment, f"{dataset_name} {configuration}", command_line, output,
                            widths_plots, configuration)
     finish_output(output, planned)
@@ -446,6 +446,11 @@ def _derive(rows: Sequence[Dict[str, object]], ref: Optional[TrainedModel], envi
         f"{r['model']} fold {r['fold']}: {r['val_dice_note']}" for r in rows if r.get("val_dice_note")]
 
 
+def _label_names(rows: Sequence[Dict[str, object]]) -> Dict[str, str]:
+    """nnU-Net's label values -> names, over every row."""
+    return {k: v for row in rows for k, v in row.get("label_names", {}).items()}
+
+
 def _write_outputs(rows: Sequence[Dict[str, object]], table: str, notes: Sequence[str], environment: Dict[str, str],
                    title: str, command_line: str, output: str, widths_plots: Sequence[str],
                    configuration: str) -> List[str]:
@@ -463,12 +468,13 @@ def _write_outputs(rows: Sequence[Dict[str, object]], table: str, notes: Sequenc
     folds_csv, claims = os.path.join(output, "benchmark_folds.csv"), os.path.join(output, "claims.md")
     write_csv(rows, csv)
     summary = summary_rows(points)
-    write_csv(summary, folds_csv, SUMMARY_COLUMNS)
+    write_csv(summary, folds_csv, summary_columns(summary))
     with open(claims, "w") as f:
         f.write(claims_markdown(judge_claims(points, rows, configuration), f"The paper's claims: {title}"))
     with open(report, "w") as f:
         f.write(markdown_report(f"LUnet benchmark: {title}", command_line, environment, table, notes,
-                                [os.path.basename(p) for p in plots], summary_table=format_summary_table(summary),
+                                [os.path.basename(p) for p in plots],
+                                summary_table=format_summary_table(summary, _label_names(rows)),
                                 extra_files=[os.path.basename(folds_csv), os.path.basename(claims)]))
     return [report, csv, folds_csv, claims] + plots
 
