@@ -8,6 +8,8 @@
 # summary_<tile>_vs_gt.json (nnUNetv2_evaluate_folder), and dice.csv (tile, mean Dice vs 1x, mean Dice vs ground truth).
 # A tile larger than a validation case (and than the training patch) is refused by predict: choose tiles the
 # dataset's cases can hold (MSD Hippocampus cases fit in one training patch, so no larger tile applies there).
+# IMAGES and LABELS (both or neither) replace the validation cases with another test set, e.g. the fold's validation
+# cases tiled 3x per axis by benchmarks/tiled_cases.py (then DATASET only names the output).
 # Needs nnUNet_raw and nnUNet_preprocessed set.
 set -euo pipefail
 : "${MODEL:?set MODEL to an export-onnx folder}" "${DATASET:?set DATASET to the dataset name}"
@@ -17,7 +19,14 @@ TILES=("$@")
 [ ${#TILES[@]} -gt 0 ] || TILES=(2x 3x)
 FOLD=${FOLD:-$(python -c "import json,sys; print(json.load(open(sys.argv[1]))['fold'])" "$MODEL/export.json")}
 PRE="$nnUNet_preprocessed/$DATASET"
+GT="$PRE/gt_segmentations"
 mkdir -p "$OUT/images"
+if [ -n "${IMAGES:-}" ]; then
+  : "${LABELS:?set LABELS beside IMAGES}"
+  rmdir "$OUT/images" 2>/dev/null || true
+  rm -f "$OUT/images"; ln -s "$(cd "$IMAGES" && pwd)" "$OUT/images"
+  GT="$LABELS"
+else
 python - "$PRE/splits_final.json" "$FOLD" "$nnUNet_raw/$DATASET/imagesTr" "$OUT/images" <<'PY'
 import json, os, sys
 splits, fold, src, dst = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
@@ -26,6 +35,7 @@ for case in json.load(open(splits))[fold]["val"]:
         if name.rsplit("_", 1)[0] == case and not os.path.exists(os.path.join(dst, name)):
             os.symlink(os.path.join(src, name), os.path.join(dst, name))
 PY
+fi
 evaluate() {  # reference folder, prediction folder, summary file
   nnUNetv2_evaluate_folder "$1" "$2" -djfile "$MODEL/dataset.json" -pfile "$MODEL/plans.json" -o "$3" >/dev/null
   python -c "import json,sys; print(json.load(open(sys.argv[1]))['foreground_mean']['Dice'])" "$3"
@@ -35,6 +45,6 @@ for TILE in 1x "${TILES[@]}"; do
   nnunet-lunet predict -i "$OUT/images" -o "$OUT/${TILE// /x}" -m "$MODEL" --runtime "$RUNTIME" \
     --tile-size $TILE --overwrite
   VS_1X=$(evaluate "$OUT/1x" "$OUT/${TILE// /x}" "$OUT/summary_${TILE// /x}_vs_1x.json")
-  VS_GT=$(evaluate "$PRE/gt_segmentations" "$OUT/${TILE// /x}" "$OUT/summary_${TILE// /x}_vs_gt.json")
+  VS_GT=$(evaluate "$GT" "$OUT/${TILE// /x}" "$OUT/summary_${TILE// /x}_vs_gt.json")
   echo "$TILE,$VS_1X,$VS_GT" | tee -a "$OUT/dice.csv"
 done
