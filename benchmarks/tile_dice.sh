@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Whole-case Dice of larger sliding-window tiles (nnunet-lunet predict --tile-size) on one fold's validation cases:
-# against nnU-Net's standard prediction of the same model (the training patch, --tile-size 1x) and against the ground
-# truth. InstanceNorm normalises over the tile, so a larger tile computes other logits: this measures what that costs.
+# against nnU-Net's standard prediction of the same model (REFERENCE_RUNTIME, default torch, at the training patch:
+# what nnUNetv2_predict computes, bit for bit) and against the ground truth. InstanceNorm normalises over the tile, so
+# a larger tile computes other logits: this measures what that costs, with the runtime and precision of RUNTIME.
 #   MODEL=lunet16_onnx DATASET=Dataset037_CHAOS_MR_T2 benchmarks/tile_dice.sh [TILE ...]   (default tiles: 2x 3x)
-# MODEL: an export-onnx folder of the fold; DATASET: its dataset name; FOLD (default: the model's fold); RUNTIME
-# (default openvino); OUT (default tile_dice_<dataset>): per tile the predictions, summary_<tile>_vs_1x.json and
-# summary_<tile>_vs_gt.json (nnUNetv2_evaluate_folder), and dice.csv (tile, mean Dice vs 1x, mean Dice vs ground truth).
+# MODEL: an export-onnx folder of the fold (with --int8 for RUNTIME=openvino-int8); DATASET: its dataset name; FOLD
+# (default: the model's fold); RUNTIME (default openvino); OUT (default tile_dice_<dataset>): the reference's and
+# each tile's predictions, summary_<name>_vs_reference.json and summary_<name>_vs_gt.json (nnUNetv2_evaluate_folder),
+# and dice.csv (name, runtime, tile, mean Dice vs the reference, mean Dice vs the ground truth), RUNTIME at 1x first.
 # A tile larger than a validation case (and than the training patch) is refused by predict: choose tiles the
 # dataset's cases can hold (MSD Hippocampus cases fit in one training patch, so no larger tile applies there).
 # IMAGES and LABELS (both or neither) replace the validation cases with another test set, e.g. the fold's validation
@@ -40,11 +42,15 @@ evaluate() {  # reference folder, prediction folder, summary file
   nnUNetv2_evaluate_folder "$1" "$2" -djfile "$MODEL/dataset.json" -pfile "$MODEL/plans.json" -o "$3" >/dev/null
   python -c "import json,sys; print(json.load(open(sys.argv[1]))['foreground_mean']['Dice'])" "$3"
 }
-echo "tile,dice_vs_1x,dice_vs_gt" > "$OUT/dice.csv"
+REFERENCE_RUNTIME=${REFERENCE_RUNTIME:-torch}
+nnunet-lunet predict -i "$OUT/images" -o "$OUT/reference" -m "$MODEL" --runtime "$REFERENCE_RUNTIME" --overwrite
+echo "name,runtime,tile,dice_vs_reference,dice_vs_gt" > "$OUT/dice.csv"
+echo "reference,$REFERENCE_RUNTIME,1x,1,$(evaluate "$GT" "$OUT/reference" "$OUT/summary_reference_vs_gt.json")" \
+  | tee -a "$OUT/dice.csv"
 for TILE in 1x "${TILES[@]}"; do
-  nnunet-lunet predict -i "$OUT/images" -o "$OUT/${TILE// /x}" -m "$MODEL" --runtime "$RUNTIME" \
-    --tile-size $TILE --overwrite
-  VS_1X=$(evaluate "$OUT/1x" "$OUT/${TILE// /x}" "$OUT/summary_${TILE// /x}_vs_1x.json")
-  VS_GT=$(evaluate "$GT" "$OUT/${TILE// /x}" "$OUT/summary_${TILE// /x}_vs_gt.json")
-  echo "$TILE,$VS_1X,$VS_GT" | tee -a "$OUT/dice.csv"
+  NAME="${RUNTIME}_${TILE// /x}"
+  nnunet-lunet predict -i "$OUT/images" -o "$OUT/$NAME" -m "$MODEL" --runtime "$RUNTIME" --tile-size $TILE --overwrite
+  VS_REF=$(evaluate "$OUT/reference" "$OUT/$NAME" "$OUT/summary_${NAME}_vs_reference.json")
+  VS_GT=$(evaluate "$GT" "$OUT/$NAME" "$OUT/summary_${NAME}_vs_gt.json")
+  echo "$NAME,$RUNTIME,${TILE// /x},$VS_REF,$VS_GT" | tee -a "$OUT/dice.csv"
 done
