@@ -5,9 +5,10 @@
 # a larger tile computes other logits: this measures what that costs, with the runtime and precision of RUNTIME.
 #   MODEL=lunet16_onnx DATASET=Dataset037_CHAOS_MR_T2 benchmarks/tile_dice.sh [TILE ...]   (default tiles: 2x 3x)
 # MODEL: an export-onnx folder of the fold (with --int8 for RUNTIME=openvino-int8); DATASET: its dataset name; FOLD
-# (default: the model's fold); RUNTIME (default openvino); OUT (default tile_dice_<dataset>): the reference's and
+# (default: the model's fold); RUNTIME (default openvino; several separated by spaces); OUT (default tile_dice_<dataset>): the reference's and
 # each tile's predictions, summary_<name>_vs_reference.json and summary_<name>_vs_gt.json (nnUNetv2_evaluate_folder),
-# and dice.csv (name, runtime, tile, mean Dice vs the reference, mean Dice vs the ground truth), RUNTIME at 1x first.
+# and dice.csv (name, runtime, tile, mean Dice vs the reference, mean Dice vs the ground truth), each runtime at 1x
+# first.
 # A tile larger than a validation case (and than the training patch) is refused by predict: choose tiles the
 # dataset's cases can hold (MSD Hippocampus cases fit in one training patch, so no larger tile applies there).
 # IMAGES and LABELS (both or neither) replace the validation cases with another test set, e.g. the fold's validation
@@ -47,10 +48,12 @@ nnunet-lunet predict -i "$OUT/images" -o "$OUT/reference" -m "$MODEL" --runtime 
 echo "name,runtime,tile,dice_vs_reference,dice_vs_gt" > "$OUT/dice.csv"
 echo "reference,$REFERENCE_RUNTIME,1x,1,$(evaluate "$GT" "$OUT/reference" "$OUT/summary_reference_vs_gt.json")" \
   | tee -a "$OUT/dice.csv"
-for TILE in 1x "${TILES[@]}"; do
-  NAME="${RUNTIME}_${TILE// /x}"
-  nnunet-lunet predict -i "$OUT/images" -o "$OUT/$NAME" -m "$MODEL" --runtime "$RUNTIME" --tile-size $TILE --overwrite
-  VS_REF=$(evaluate "$OUT/reference" "$OUT/$NAME" "$OUT/summary_${NAME}_vs_reference.json")
-  VS_GT=$(evaluate "$GT" "$OUT/$NAME" "$OUT/summary_${NAME}_vs_gt.json")
-  echo "$NAME,$RUNTIME,${TILE// /x},$VS_REF,$VS_GT" | tee -a "$OUT/dice.csv"
+for RT in $RUNTIME; do
+  for TILE in 1x "${TILES[@]}"; do
+    NAME="${RT}_${TILE// /x}"
+    nnunet-lunet predict -i "$OUT/images" -o "$OUT/$NAME" -m "$MODEL" --runtime "$RT" --tile-size $TILE --overwrite
+    VS_REF=$(evaluate "$OUT/reference" "$OUT/$NAME" "$OUT/summary_${NAME}_vs_reference.json")
+    VS_GT=$(evaluate "$GT" "$OUT/$NAME" "$OUT/summary_${NAME}_vs_gt.json")
+    echo "$NAME,$RT,${TILE// /x},$VS_REF,$VS_GT" | tee -a "$OUT/dice.csv"
+  done
 done
