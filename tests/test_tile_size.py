@@ -51,11 +51,12 @@ def _outputs(folder) -> dict:
                 sitk.GetArrayFromImage(sitk.ReadImage(os.path.join(folder, c + ".nii.gz")))) for c in cases}
 
 
-@pytest.mark.parametrize("configuration", ["3d_fullres", "2d"])
-def test_the_training_patch_as_tile_is_nnunets_prediction_exactly(configuration, exported, planned_dataset,
+@pytest.mark.parametrize("configuration, form", [("3d_fullres", "multiple"), ("2d", "absolute")])
+def test_the_training_patch_as_tile_is_nnunets_prediction_exactly(configuration, form, exported, planned_dataset,
                                                                    tmp_path):
     """On an image of several training patches per axis (so the tiles' positions, overlaps and Gaussian weighting
-    all count), --tile-size 1x and the patch in voxels give nnUNetv2_predict's probabilities, bit for bit."""
+    all count), --tile-size 1x (3D) and the patch in voxels (2D) give nnUNetv2_predict's probabilities, bit for bit
+    (that both forms resolve to the patch in either dimensionality is test_tile_sizes_resolve_to_voxels')."""
     folder = exported(configuration)
     images = doubled_image_folder(planned_dataset, tmp_path / "in")
     run(["nnUNetv2_predict", "-i", images, "-o", tmp_path / "nnunet", "-d", planned_dataset.dataset_id, "-c",
@@ -64,14 +65,14 @@ def test_the_training_patch_as_tile_is_nnunets_prediction_exactly(configuration,
     expected = _outputs(tmp_path / "nnunet")
     assert sorted(expected) == ["big"] and (expected["big"][1] > 0).any(), "the reference labels no foreground"
     patch = _record(folder)["patch_size"]
-    for name, tile in (("multiple", ["1x"]), ("absolute", [str(p) for p in patch])):
-        result = _predict(folder, images, tmp_path / name, planned_dataset.env, "--runtime", "torch", "--tile-size",
-                          *tile, "--processes", 0)
-        assert f"(tiles {'x'.join(map(str, patch))})" in result.stdout
-        got = _outputs(tmp_path / name)
-        assert sorted(got) == ["big"]
-        assert np.array_equal(got["big"][0], expected["big"][0]), name
-        assert np.array_equal(got["big"][1], expected["big"][1]), name
+    tile = ["1x"] if form == "multiple" else [str(p) for p in patch]
+    result = _predict(folder, images, tmp_path / "out", planned_dataset.env, "--runtime", "torch", "--tile-size",
+                      *tile, "--processes", 0)
+    assert f"(tiles {'x'.join(map(str, patch))})" in result.stdout
+    got = _outputs(tmp_path / "out")
+    assert sorted(got) == ["big"]
+    assert np.array_equal(got["big"][0], expected["big"][0])
+    assert np.array_equal(got["big"][1], expected["big"][1])
 
 
 def test_a_larger_tile_takes_fewer_passes_under_every_runtime(exported, planned_dataset, tmp_path):
@@ -124,6 +125,10 @@ def test_tile_sizes_resolve_to_voxels():
     assert resolve_tile(["2x"], [40, 56, 40], [8, 8, 8]) == (80, 112, 80)
     assert resolve_tile(["1.5X", "1x", "96"], [32, 56, 40], [8, 8, 8]) == (48, 56, 96)
     assert resolve_tile(["64"], [40, 56, 40], [8, 8, 8]) == (64, 64, 64)
+    for patch in ([40, 56, 40], [64, 48]):  # 3D and 2D: the patch as a multiple and in voxels alike
+        stride = [8] * len(patch)
+        assert resolve_tile(["1x"], patch, stride) == resolve_tile([str(p) for p in patch], patch, stride) == \
+            tuple(patch)
 
 
 @pytest.mark.parametrize("values, phrase", [
