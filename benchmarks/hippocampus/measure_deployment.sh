@@ -5,8 +5,9 @@
 # - whole_case.md/.csv: one patch and one whole case per runtime (benchmarks/bench_runtimes.py --case): the largest
 #   validation case of fold 0 repeated 3x per axis (a multi-tile volume, as CT and MRI have; a Hippocampus case fits
 #   one tile), predicted with nnU-Net's own sliding window, no mirroring, at the training patch and at larger tiles
-#   (TILES, default 1x 2x 136x144x120: 141x144x123 takes at most 136x144x120 in multiples of the stride 8, 4
-#   passes); passes, time per pass and the part that is not forward passes (both from the forward passes timed inside each case run), GMAC/s
+#   (TILES, default 1x 2x; 141x144x123 takes at most 136x144x120 in multiples of the stride 8, 4 passes, but every
+#   network, runtime and tile keeps its session for the interleaved rounds, and 1x 2x 136x144x120 together took over
+#   20 GB); passes, time per pass and the part that is not forward passes (both from the forward passes timed inside each case run), GMAC/s
 #   and the efficiency against the default network in the same runtime; ONNX Runtime at its full graph optimisation
 #   (ort_all), OpenVINO with the latency hint, both with THREADS threads;
 # - batched_tiles.md/.csv (BATCHED=1, the default; BATCHED=0 skips it): time per tile at 1, 2, 4 and 8 tiles per
@@ -20,7 +21,7 @@ THREADS=${THREADS:-2}
 rm -f "$HERE/whole_case.csv"
 python "$HERE/../bench_runtimes.py" --plans-file "$PLANS" -c 3d_fullres --widths 16 8 --scales ${SCALES:-} --threads "$THREADS" \
   --repeats "${REPEATS:-3}" --warmup 1 --runtimes torch_eager ort_all openvino openvino-bf16 openvino-int8 \
-  --case largest --case-repeat 3 --tile-sizes ${TILES:-1x 2x 136x144x120} --csv "$HERE/whole_case.csv" \
+  --case largest --case-repeat 3 --tile-sizes ${TILES:-1x 2x} --csv "$HERE/whole_case.csv" \
   | tee "$HERE/whole_case.md"
 [ "${BATCHED:-1}" = 1 ] || exit 0
 rm -f "$HERE/batched_tiles.csv"
