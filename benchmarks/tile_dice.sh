@@ -51,7 +51,11 @@ echo "reference,$REFERENCE_RUNTIME,1x,1,$(evaluate "$GT" "$OUT/reference" "$OUT/
 for RT in $RUNTIME; do
   for TILE in 1x "${TILES[@]}"; do
     NAME="${RT}_${TILE// /x}"
-    nnunet-lunet predict -i "$OUT/images" -o "$OUT/$NAME" -m "$MODEL" --runtime "$RT" --tile-size $TILE --overwrite
+    if [ "$RT" = "$REFERENCE_RUNTIME" ] && [ "$TILE" = 1x ]; then  # the reference itself
+      ln -sfn reference "$OUT/$NAME"
+    else
+      nnunet-lunet predict -i "$OUT/images" -o "$OUT/$NAME" -m "$MODEL" --runtime "$RT" --tile-size $TILE --overwrite
+    fi
     VS_REF=$(evaluate "$OUT/reference" "$OUT/$NAME" "$OUT/summary_${NAME}_vs_reference.json")
     VS_GT=$(evaluate "$GT" "$OUT/$NAME" "$OUT/summary_${NAME}_vs_gt.json")
     echo "$NAME,$RT,${TILE// /x},$VS_REF,$VS_GT" | tee -a "$OUT/dice.csv"
