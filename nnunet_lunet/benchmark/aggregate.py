@@ -95,10 +95,14 @@ def _row_points(row: Dict[str, object]):
              {**{c: _number(row.get(c)) for c in SPREAD_COLUMNS}, **labels})]
 
 
+def label_order(key: str):
+    """Sort key of per-label columns: '2' before '10', regions '(1, 2)' after labels."""
+    return len(key), key
+
+
 def label_columns(points: Sequence["Point"]) -> List[str]:
-    """The ``val_dice_<label>`` columns any point has, in label order ('2' before '10')."""
-    keys = {c for p in points for c in p.values if LABEL_DICE.fullmatch(c)}
-    return sorted(keys, key=lambda k: (len(k), k))
+    """The ``val_dice_<label>`` columns any point has, in label order."""
+    return sorted({c for p in points for c in p.values if LABEL_DICE.fullmatch(c)}, key=label_order)
 
 
 def aggregate(rows: Sequence[Dict[str, object]], base: str) -> List[Point]:

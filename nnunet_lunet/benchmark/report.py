@@ -48,7 +48,7 @@ reference ``diff_to_reference_{n,median,min,max}`` (Dice, 0-1; n = folds both ha
 import csv
 from typing import Callable, Dict, List, Optional, Sequence
 
-from nnunet_lunet.benchmark.aggregate import SPREAD_COLUMNS
+from nnunet_lunet.benchmark.aggregate import SPREAD_COLUMNS, label_order
 from nnunet_lunet.benchmark.ratios import RATIOS
 from nnunet_lunet.benchmark.runtimes import COLUMNS as LATENCY_COLUMNS
 from nnunet_lunet.benchmark.runtimes import BY_GRAPH_RUNTIME, graph_headings
@@ -72,8 +72,7 @@ TAIL_COLUMNS = list(RATIOS) + ["pruning_log", "widths_plot", "device", "torch_th
 def dice_columns(rows: Sequence[Dict[str, object]], prefix: str) -> List[str]:
     """``<prefix>_mean`` then the per-class columns present in any row, in label order."""
     keys = {k for r in rows for k in r if k.startswith(prefix + "_") and k != prefix + "_mean"}
-    order = lambda k: (len(k), k)  # noqa: E731 - '2' before '10', regions '(1, 2)' after labels
-    return [prefix + "_mean"] + sorted(keys, key=order) if keys or any(prefix + "_mean" in r for r in rows) else []
+    return [prefix + "_mean"] + sorted(keys, key=label_order) if keys or any(prefix + "_mean" in r for r in rows) else []
 
 
 def level_columns(rows: Sequence[Dict[str, object]]) -> List[str]:
@@ -211,7 +210,7 @@ def summary_columns(summary: Sequence[Dict[str, object]]) -> List[str]:
     """``SUMMARY_COLUMNS`` then the per-label Dice spreads present (``val_dice_<label>_{median,min,max}``)."""
     labels = sorted({k[:-len("_median")] for r in summary for k in r
                      if k.startswith("val_dice_") and k.endswith("_median") and k != "val_dice_median"},
-                    key=lambda k: (len(k), k))
+                    key=label_order)
     return list(SUMMARY_COLUMNS) + [f"{c}_{s}" for c in labels for s in ("median", "min", "max")]
 
 
